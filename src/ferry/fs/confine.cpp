@@ -1,0 +1,36 @@
+#include "ferry/fs/confine.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
+#include <cerrno>
+#include <string>
+
+namespace ferry::fs {
+
+SysResult<Fd> open_root(const char* directory) {
+  const int fd = ::open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return SysError{errno};
+  return Fd(fd);
+}
+
+SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mode_t mode) {
+  if (path.find('\0') != std::string_view::npos) return SysError{EINVAL, "invalid path"};
+  const std::string terminated = path.empty() ? std::string(".") : std::string(path);
+
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+  // EAGAIN: a concurrent rename raced the lookup; the kernel asks for a retry.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    const long fd = ::syscall(SYS_openat2, root.get(), terminated.c_str(), &how, sizeof how);
+    if (fd >= 0) return Fd(static_cast<int>(fd));
+    if (errno != EAGAIN && errno != EINTR) return SysError{errno};
+  }
+  return SysError{EAGAIN};
+}
+
+}  // namespace ferry::fs
