@@ -1,0 +1,30 @@
+#pragma once
+
+// Every setting of ferryd and its default, in one place.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace ferryd {
+
+struct ServerConfig {
+  std::uint16_t port = 0;           // 0: the kernel picks a free port
+  std::string bind_address;         // empty: every interface, IPv4 and IPv6
+  std::string root = ".";           // the served directory
+  bool read_only = false;           // PUT is refused
+  std::uint16_t data_port_min = 0;  // with data_port_max: the range `OPEN 0` picks from
+  std::uint16_t data_port_max = 0;
+  std::chrono::seconds transfer_timeout{30};  // unused transfer port; stalled transfer; head
+  std::chrono::seconds idle_timeout{300};     // control connection without a command
+  std::chrono::seconds head_timeout{30};      // a started message head must be complete by then
+  std::chrono::seconds shutdown_grace{5};     // running transfers may finish after SIGTERM
+  std::size_t max_sessions = 1000;
+  std::size_t max_open_ports = 16;  // per session: opened and not yet connected
+  unsigned threads = 0;             // 0: one per core
+
+  bool has_data_port_range() const { return data_port_min != 0; }
+};
+
+}  // namespace ferryd

@@ -1,0 +1,117 @@
+// ferryd: serves a directory over the ferry protocol (docs/PROTOCOL.md).
+
+#include <arpa/inet.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "config.hpp"
+#include "ferry/version.hpp"
+#include "server.hpp"
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "ferryd: %s\nRun 'ferryd --help' for usage.\n", message.c_str());
+  return kUsageError;
+}
+
+// "MIN-MAX" with 1024 <= MIN <= MAX <= 65535.
+bool parse_port_range(const std::string& text, ferryd::ServerConfig& config) {
+  unsigned min = 0, max = 0;
+  char dash = 0;
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%5u%c%5u%n", &min, &dash, &max, &consumed) != 3 || dash != '-' ||
+      static_cast<std::size_t>(consumed) != text.size() || min < 1024 || max > 65535 || min > max) {
+    return false;
+  }
+  config.data_port_min = static_cast<std::uint16_t>(min);
+  config.data_port_max = static_cast<std::uint16_t>(max);
+  return true;
+}
+
+bool is_ip_address(const std::string& text) {
+  unsigned char storage[sizeof(in6_addr)];
+  return inet_pton(AF_INET, text.c_str(), storage) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), storage) == 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ferryd::ServerConfig config;
+  std::string data_ports;
+  std::string log_level = "info";
+  unsigned transfer_timeout = 30, idle_timeout = 300;
+
+  CLI::App app{
+      "ferryd: serves a directory to ferry clients over the ferry protocol.\n"
+      "Clients connect to PORT (the control connection) and ask it to OPEN a transfer\n"
+      "port for each GET, PUT or LS.",
+      "ferryd"};
+  app.set_version_flag("--version", std::string("ferryd ") + ferry::kVersion);
+  app.add_option("PORT", config.port, "TCP port for control connections (0: any free port)")
+      ->required()
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--root", config.root, "Directory to serve (default: the current directory)")
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--bind", config.bind_address,
+                 "Listen on this address only (default: all interfaces, IPv4 and IPv6)");
+  app.add_flag("--read-only", config.read_only, "Refuse every PUT");
+  app.add_option("--data-ports", data_ports,
+                 "Range for transfer ports chosen by the server, e.g. 50000-50100");
+  app.add_option("--transfer-timeout", transfer_timeout,
+                 "Seconds an opened transfer port waits for its connection, and a transfer may "
+                 "stall (default 30)")
+      ->check(CLI::Range(1u, 86400u));
+  app.add_option("--idle-timeout", idle_timeout,
+                 "Seconds a control connection may stay without a command (default 300)")
+      ->check(CLI::Range(1u, 86400u));
+  app.add_option("--max-sessions", config.max_sessions,
+                 "Control sessions served at once; more are refused (default 1000)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  app.add_option("--max-open-ports", config.max_open_ports,
+                 "Transfer ports a session may hold opened and not yet connected (default 16)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+  app.add_option("--threads", config.threads, "Worker threads (default: one per core)")
+      ->check(CLI::Range(1u, 256u));
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+  if (!data_ports.empty() && !parse_port_range(data_ports, config)) {
+    return usage_error("--data-ports: expected MIN-MAX with 1024 <= MIN <= MAX <= 65535, got " +
+                       data_ports);
+  }
+  if (!config.bind_address.empty() && !is_ip_address(config.bind_address)) {
+    return usage_error("--bind: not an IPv4 or IPv6 address: " + config.bind_address);
+  }
+  config.transfer_timeout = std::chrono::seconds(transfer_timeout);
+  config.head_timeout = config.transfer_timeout;
+  config.idle_timeout = std::chrono::seconds(idle_timeout);
+  config.root = std::filesystem::canonical(config.root).string();
+
+  auto logger = spdlog::stderr_color_mt("ferryd");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  logger->set_level(spdlog::level::from_str(log_level));
+  spdlog::set_default_logger(logger);
+
+  // A peer that resets during sendfile must give EPIPE, not kill the server.
+  std::signal(SIGPIPE, SIG_IGN);
+  return ferryd::run_server(config);
+}

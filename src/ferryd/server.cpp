@@ -1,0 +1,206 @@
+// The listener, the workers and the orderly shutdown.
+
+#include "server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include "use_nothrow.hpp"
+
+#include <csignal>
+#include <thread>
+
+#include "endpoint_text.hpp"
+#include "ferry/fs/confine.hpp"
+#include "ferry/fs/file_ops.hpp"
+#include "ferry/protocol/message.hpp"
+#include "ferry/version.hpp"
+#include "log_failure.hpp"
+#include "server_state.hpp"
+#include "sessions.hpp"
+
+namespace ferryd {
+namespace {
+
+using asio::awaitable;
+using asio::ip::tcp;
+
+// Opens the control listener: the given address, or one dual-stack socket for IPv4 and
+// IPv6 (falling back to IPv4 alone where IPv6 is off).
+tcp::acceptor open_listener(asio::io_context& context, const ServerConfig& config) {
+  tcp::acceptor acceptor(context);
+  asio::error_code ec;
+  if (!config.bind_address.empty()) {
+    const tcp::endpoint endpoint(asio::ip::make_address(config.bind_address), config.port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+  } else {
+    acceptor.open(tcp::v6(), ec);
+    if (!ec) acceptor.set_option(asio::ip::v6_only(false), ec);
+    if (!ec) {
+      acceptor.set_option(tcp::acceptor::reuse_address(true));
+      acceptor.bind(tcp::endpoint(tcp::v6(), config.port));
+    } else {
+      if (acceptor.is_open()) acceptor.close();
+      acceptor.open(tcp::v4());
+      acceptor.set_option(tcp::acceptor::reuse_address(true));
+      acceptor.bind(tcp::endpoint(tcp::v4(), config.port));
+    }
+  }
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  return acceptor;
+}
+
+// The first thing a session over the limit reads, then the close. Non-blocking: a fresh
+// socket's send buffer always has room for these few bytes.
+void refuse_session(tcp::socket& socket, std::size_t limit) {
+  const std::string answer =
+      ferry::protocol::format_error(fmt::format("too many sessions (limit {})", limit));
+  asio::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.send(asio::buffer(answer), 0, ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
+class Server {
+ public:
+  explicit Server(ServerState& state) : state_(state) {}
+
+  awaitable<void> accept_loop(tcp::acceptor& acceptor);
+  awaitable<void> shut_down(tcp::acceptor& acceptor, asio::signal_set& signals);
+
+ private:
+  ServerState& state_;
+};
+
+awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
+  std::size_t next_worker = 0;
+  for (;;) {
+    Worker& worker = *state_.workers[next_worker++ % state_.workers.size()];
+    auto [ec, accepted] = co_await acceptor.async_accept(worker.context, use_nothrow);
+    if (state_.stopping) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      // Out of descriptors (EMFILE/ENFILE) is the usual cause: pause instead of spinning.
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+      co_await pause.async_wait(use_nothrow);
+      continue;
+    }
+    tcp::socket socket(std::move(accepted));
+    const std::uint64_t id = state_.next_session_id.fetch_add(1);
+    if (state_.sessions.fetch_add(1) >= state_.config.max_sessions) {
+      state_.sessions.fetch_sub(1);
+      asio::error_code peer_ec;
+      spdlog::warn("session {}: refused {}: too many sessions (limit {})", id,
+                   to_text(socket.remote_endpoint(peer_ec)), state_.config.max_sessions);
+      refuse_session(socket, state_.config.max_sessions);
+      continue;
+    }
+    start_control_session(std::move(socket), state_, worker, id);
+  }
+}
+
+awaitable<void> Server::shut_down(tcp::acceptor& acceptor, asio::signal_set& signals) {
+  auto [ec, signal_number] = co_await signals.async_wait(use_nothrow);
+  if (ec) co_return;
+  state_.stopping = true;
+  const auto grace = state_.config.shutdown_grace;
+  spdlog::info("received {}: no new sessions; running transfers have {} s to finish",
+               signal_number == SIGINT ? "SIGINT" : "SIGTERM", grace.count());
+  asio::error_code ignored;
+  acceptor.close(ignored);
+  for (auto& worker : state_.workers) {
+    asio::post(worker->context, [&w = *worker] {
+      for (Closable* control : std::vector(w.controls.begin(), w.controls.end())) {
+        control->close();
+      }
+    });
+  }
+
+  // Wait for the transfers, bounded by the grace period; a second signal cuts it short.
+  auto again = std::make_shared<bool>(false);
+  signals.async_wait([again](const std::error_code& error, int) { *again = !error; });
+  asio::steady_timer tick(acceptor.get_executor());
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (state_.transfers > 0 && !*again && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(std::chrono::milliseconds(50));
+    co_await tick.async_wait(use_nothrow);
+  }
+  if (state_.transfers > 0) {
+    spdlog::warn("aborting {} transfer(s) still running; their uploads are discarded",
+                 state_.transfers.load());
+  }
+  signals.cancel();
+  for (auto& worker : state_.workers) {
+    asio::post(worker->context, [&w = *worker] {
+      for (Closable* transfer : std::vector(w.transfers.begin(), w.transfers.end())) {
+        transfer->close();
+      }
+      w.keep_running.reset();
+    });
+  }
+}
+
+}  // namespace
+
+int run_server(const ServerConfig& config) {
+  ServerState state;
+  state.config = config;
+  auto root = ferry::fs::open_root(config.root.c_str());
+  if (!root) {
+    spdlog::critical("cannot serve {}: {}", config.root, ferry::fs::describe(root.error()));
+    return 1;
+  }
+  state.root = std::move(*root);
+  if (const int removed = ferry::fs::remove_stale_temporaries(state.root, ""); removed > 0) {
+    spdlog::info("removed {} unfinished upload(s) left in the root by an earlier run", removed);
+  }
+
+  const unsigned threads =
+      config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < threads; ++i) {
+    auto& worker = *state.workers.emplace_back(std::make_unique<Worker>());
+    worker.keep_running.emplace(worker.context.get_executor());
+  }
+  asio::io_context& main_context = state.workers.front()->context;
+
+  tcp::acceptor acceptor(main_context);
+  try {
+    acceptor = open_listener(main_context, config);
+  } catch (const std::system_error& e) {
+    spdlog::critical("cannot listen on port {}: {}", config.port, e.code().message());
+    return 1;
+  }
+  const tcp::endpoint local = acceptor.local_endpoint();
+  const bool dual_stack = config.bind_address.empty() && local.address().is_v6();
+  spdlog::info("ferryd {} listening on {}{}, serving {}{}", ferry::kVersion, to_text(local),
+               dual_stack ? " (IPv4 and IPv6)" : "", config.root,
+               config.read_only ? " (read-only)" : "");
+
+  Server server(state);
+  asio::signal_set signals(main_context, SIGINT, SIGTERM);
+  asio::co_spawn(main_context, server.accept_loop(acceptor), log_failure("accept loop"));
+  asio::co_spawn(main_context, server.shut_down(acceptor, signals), log_failure("shutdown"));
+
+  std::vector<std::thread> threads_running;
+  for (std::size_t i = 1; i < state.workers.size(); ++i) {
+    threads_running.emplace_back([&context = state.workers[i]->context] { context.run(); });
+  }
+  main_context.run();
+  for (auto& thread : threads_running)
+    thread.join();
+  state.disk_pool.join();
+  spdlog::info("ferryd stopped");
+  return 0;
+}
+
+}  // namespace ferryd

@@ -1,0 +1,66 @@
+#pragma once
+
+// What every connection of the server shares: the configuration, the root, the workers
+// (one io_context and thread each) and the counters.
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/thread_pool.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
+#include "config.hpp"
+#include "ferry/fs/fd.hpp"
+
+namespace ferryd {
+
+// A connection the server may have to close from outside, at shutdown.
+class Closable {
+ public:
+  virtual void close() = 0;
+
+ protected:
+  ~Closable() = default;
+};
+
+// One io_context driven by one thread. A connection lives on one worker from accept to
+// close, so what it owns needs no locks. The sets are touched only on the worker's thread.
+struct Worker {
+  asio::io_context context{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::unordered_set<Closable*> controls;
+  std::unordered_set<Closable*> transfers;
+};
+
+// Keeps a connection in one of its worker's sets for as long as it lives.
+class Registration {
+ public:
+  Registration(std::unordered_set<Closable*>& set, Closable* item) : set_(set), item_(item) {
+    set_.insert(item_);
+  }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+  ~Registration() { set_.erase(item_); }
+
+ private:
+  std::unordered_set<Closable*>& set_;
+  Closable* item_;
+};
+
+struct ServerState {
+  ServerConfig config;
+  ferry::fs::Fd root;
+  std::vector<std::unique_ptr<Worker>> workers;
+  asio::thread_pool disk_pool{2};  // fsync and other waits on the disk, off the workers
+  std::atomic<std::size_t> sessions{0};
+  std::atomic<std::size_t> transfers{0};
+  std::atomic<std::uint64_t> next_session_id{1};
+  std::atomic<bool> stopping{false};
+};
+
+}  // namespace ferryd
