@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make run`: serve a demo folder with ferryd on a free port and open ferry on it.
+# The server stops when the client exits.
+set -euo pipefail
+build=${1:-build}
+demo="$build/demo"
+log="$build/demo-ferryd.log"
+
+mkdir -p "$demo/docs"
+[ -e "$demo/hello.txt" ] || printf 'Hello from ferry.\n' > "$demo/hello.txt"
+[ -e "$demo/docs/notes with spaces.txt" ] || printf 'A file whose name has spaces.\n' > "$demo/docs/notes with spaces.txt"
+[ -e "$demo/random.bin" ] || head -c 1048576 /dev/urandom > "$demo/random.bin"
+
+"$build/ferryd" --root "$demo" 0 2> "$log" &
+server=$!
+trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
+
+port=""
+for _ in $(seq 1 100); do
+  port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\) .*/\1/p; s/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
+  [ -n "$port" ] && break
+  kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
+  sleep 0.05
+done
+[ -n "$port" ] || { echo "ferryd did not start; its log:" >&2; cat "$log" >&2; exit 1; }
+
+echo "ferryd serves $demo on port $port (its log: $log)."
+echo "Try: ls, get hello.txt, put <file>, help, quit."
+set +e
+"$build/ferry" 127.0.0.1 "$port"
+status=$?
+exit $status

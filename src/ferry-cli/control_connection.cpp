@@ -1,0 +1,100 @@
+#include "control_connection.hpp"
+
+#include <cerrno>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "answer.hpp"
+#include "ferry/client/requests.hpp"
+#include "ferry/net/error.hpp"
+
+namespace ferry::cli {
+namespace {
+
+constexpr net::Timeout kQuitWait{2000};
+
+bool is_closed_by_peer(const net::NetError& e) {
+  return e.kind() == net::ErrorKind::closed ||
+         (e.kind() == net::ErrorKind::system && (e.code() == EPIPE || e.code() == ECONNRESET));
+}
+
+}  // namespace
+
+ControlConnection::ControlConnection(std::string host, std::string port, net::Timeout timeout)
+    : host_(std::move(host)), port_(std::move(port)), timeout_(timeout) {}
+
+void ControlConnection::connect() {
+  buffer_.clear();
+  socket_ = net::connect_to(host_, port_, timeout_);
+  peer_ = net::peer_of(socket_.get());
+}
+
+void ControlConnection::reconnect() {
+  socket_.reset();
+  fmt::print(stderr, "ferry: the control connection was closed; reconnecting to {} port {}\n",
+             host_, port_);
+  try {
+    connect();
+  } catch (const net::NetError& e) {
+    if (e.kind() == net::ErrorKind::cancelled) throw;
+    throw net::NetError(e.kind(),
+                        fmt::format("cannot reconnect to {} port {}: {}", host_, port_, e.what()));
+  }
+}
+
+fs::Fd ControlConnection::open_transfer() {
+  bool reconnected = false;
+  if (!socket_.valid() || net::peer_has_closed(socket_.get())) {
+    reconnect();
+    reconnected = true;
+  }
+  std::string head;
+  for (;;) {
+    try {
+      net::write_all(socket_.get(), client::open_request(), timeout_);
+      head = net::read_head(socket_.get(), buffer_, timeout_);
+      break;
+    } catch (const net::NetError& e) {
+      // Whatever happened, the state of this connection is unknown now: a late answer
+      // must not be taken for the next one.
+      socket_.reset();
+      if (reconnected || !is_closed_by_peer(e)) throw;
+    }
+    reconnect();
+    reconnected = true;
+  }
+
+  protocol::Message answer;
+  try {
+    answer = parse_answer(head);
+  } catch (const net::NetError&) {
+    socket_.reset();
+    throw;
+  }
+  const auto port = client::opened_port(answer);
+  if (!port) {
+    socket_.reset();
+    throw_unexpected(answer, "OPENED <port>");
+  }
+  try {
+    return net::connect_to(peer_.with_port(*port), timeout_);
+  } catch (const net::NetError& e) {
+    if (e.kind() == net::ErrorKind::cancelled) throw;
+    throw net::NetError(e.kind(),
+                        fmt::format("cannot connect to transfer port {}: {}", *port, e.what()));
+  }
+}
+
+void ControlConnection::quit() {
+  if (!socket_.valid()) return;
+  try {
+    const net::Timeout wait = std::min(timeout_, kQuitWait);
+    net::write_all(socket_.get(), client::quit_request(), wait);
+    net::read_head(socket_.get(), buffer_, wait);  // BYE, or whatever: we close anyway
+  } catch (const std::exception&) {
+  }
+  socket_.reset();
+}
+
+}  // namespace ferry::cli

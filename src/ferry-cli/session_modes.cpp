@@ -1,0 +1,56 @@
+#include "session_modes.hpp"
+
+#include <cstdlib>
+#include <memory>
+
+#include "commands.hpp"
+#include "ferry/net/interrupt.hpp"
+
+namespace ferry::cli {
+namespace {
+
+// Runs one line in a non-interactive mode; false when the session must stop.
+bool run_one(ClientContext& context, const std::string& line, bool& any_failed) {
+  net::clear_interrupt();
+  const Outcome outcome = run_command_line(context, line);
+  std::fflush(stdout);
+  if (outcome == Outcome::failed) any_failed = true;
+  return outcome != Outcome::quit && net::pending_signal() == 0;
+}
+
+int finish(ClientContext& context, bool any_failed) {
+  const int signal_number = net::pending_signal();
+  context.control.quit();
+  if (signal_number != 0) return 128 + signal_number;
+  return any_failed ? 1 : 0;
+}
+
+}  // namespace
+
+int run_command_list(ClientContext& context, const std::vector<std::string>& commands) {
+  bool any_failed = false;
+  for (const std::string& command : commands) {
+    if (!run_one(context, command, any_failed)) break;
+  }
+  return finish(context, any_failed);
+}
+
+int run_script(ClientContext& context, std::FILE* input) {
+  bool any_failed = false;
+  char* raw = nullptr;
+  std::size_t capacity = 0;
+  for (;;) {
+    const ssize_t length = ::getline(&raw, &capacity, input);
+    if (length < 0) break;
+    std::string line(raw, static_cast<std::size_t>(length));
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+      line.pop_back();
+    const std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    if (!run_one(context, line, any_failed)) break;
+  }
+  std::free(raw);
+  return finish(context, any_failed);
+}
+
+}  // namespace ferry::cli

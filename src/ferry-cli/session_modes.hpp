@@ -1,0 +1,25 @@
+#pragma once
+
+// The three ways to drive a session. Each returns the exit status: 0 when every command
+// succeeded, 1 when one failed, 128 + signal when a signal other than Ctrl-C at the
+// prompt ended it.
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "client_context.hpp"
+
+namespace ferry::cli {
+
+// `-c 'cmd; cmd'`: the commands given.
+int run_command_list(ClientContext& context, const std::vector<std::string>& commands);
+
+// Standard input is not a terminal: one command per line, no prompt. Lines starting
+// with `#` are comments.
+int run_script(ClientContext& context, std::FILE* input);
+
+// Standard input is a terminal: the `ftp> ` prompt with readline.
+int run_interactive(ClientContext& context);
+
+}  // namespace ferry::cli

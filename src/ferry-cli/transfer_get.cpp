@@ -1,0 +1,42 @@
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "answer.hpp"
+#include "ferry/client/requests.hpp"
+#include "ferry/client/terminal_text.hpp"
+#include "ferry/net/data_copy.hpp"
+#include "ferry/net/error.hpp"
+#include "ferry/protocol/message.hpp"
+#include "local_target.hpp"
+#include "progress_line.hpp"
+#include "transfers.hpp"
+
+namespace ferry::cli {
+
+void get_file(ClientContext& context, const std::string& remote,
+              const std::optional<std::string>& local) {
+  LocalTarget target = LocalTarget::open(remote, local);
+  fs::Fd connection = context.control.open_transfer();
+  net::write_all(connection.get(), client::get_body(remote), context.timeout);
+
+  std::string data;  // the bytes that came with the answer head
+  const auto answer = parse_answer(net::read_head(connection.get(), data, context.timeout));
+  const std::string* size_text = answer.header("FILESIZE");
+  if (!answer.is("OK") || size_text == nullptr) throw_unexpected(answer, "OK with FILESIZE");
+  const std::uint64_t size = *protocol::parse_file_size(*size_text);  // parse_head checked it
+
+  ProgressLine progress(context.progress, size);
+  net::receive_exact(connection.get(), data, size, target.fd(), target.name(), context.timeout,
+                     progress);
+  connection.reset();
+  target.commit();
+  progress.erase();
+  if (!context.quiet) {
+    // With `get x -`, standard output carries the file: the summary goes to stderr.
+    std::FILE* stream = target.is_stdout() ? stderr : stdout;
+    fmt::print(stream, "{}\n", client::format_summary("received", size, progress.seconds()));
+  }
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,85 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "answer.hpp"
+#include "errors.hpp"
+#include "ferry/client/requests.hpp"
+#include "ferry/client/terminal_text.hpp"
+#include "ferry/net/data_copy.hpp"
+#include "ferry/net/error.hpp"
+#include "ferry/protocol/message.hpp"
+#include "progress_line.hpp"
+#include "transfers.hpp"
+
+namespace ferry::cli {
+namespace {
+
+// The server answered (or closed) before it got every byte: its answer, if any, is an
+// ERROR that says why; it is read with a short wait.
+[[noreturn]] void report_early_end(int connection, std::uint64_t sent, std::uint64_t size,
+                                   net::Timeout timeout) {
+  std::string buffer;
+  protocol::Message answer;
+  try {
+    answer =
+        parse_answer(net::read_head(connection, buffer, std::min(timeout, net::Timeout(5000))));
+  } catch (const net::NetError&) {
+    throw net::NetError(
+        net::ErrorKind::protocol,
+        fmt::format("the server closed the connection after {} of {} bytes", sent, size));
+  }
+  throw_unexpected(answer, "ERROR before all bytes were sent");
+}
+
+}  // namespace
+
+void put_file(ClientContext& context, const std::string& local,
+              const std::optional<std::string>& remote) {
+  fs::Fd file(::open(local.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!file.valid()) throw LocalError("cannot read " + local + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) {
+    throw LocalError("cannot read " + local + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) throw LocalError(local + " is not a regular file");
+  const std::string remote_name = remote.value_or(client::base_name(local));
+  if (remote_name.empty()) throw LocalError("cannot tell a remote name from '" + local + "'");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+
+  fs::Fd connection = context.control.open_transfer();
+  try {
+    net::write_all(connection.get(), client::put_body(remote_name, size), context.timeout);
+  } catch (const net::NetError& e) {
+    if (e.kind() != net::ErrorKind::system) throw;
+    report_early_end(connection.get(), 0, size, context.timeout);
+  }
+
+  ProgressLine progress(context.progress, size);
+  std::uint64_t sent = 0;
+  const auto end =
+      net::send_file(connection.get(), file.get(), size, context.timeout, progress, sent);
+  if (end != net::SendEnd::complete)
+    report_early_end(connection.get(), sent, size, context.timeout);
+
+  std::string buffer;
+  const auto answer = parse_answer(net::read_head(connection.get(), buffer, context.timeout));
+  const std::string* size_text = answer.header("FILESIZE");
+  if (!answer.is("OK") || size_text == nullptr) throw_unexpected(answer, "OK with FILESIZE");
+  if (*protocol::parse_file_size(*size_text) != size) {
+    throw net::NetError(net::ErrorKind::protocol,
+                        fmt::format("the server stored {} bytes of {}", *size_text, size));
+  }
+  connection.reset();
+  progress.erase();
+  if (!context.quiet) {
+    fmt::print("{}\n", client::format_summary("sent", size, progress.seconds()));
+  }
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,20 @@
+#pragma once
+
+// The three transfers of the seed. Each builds its body, asks for a transfer port with
+// `OPEN 0`, connects, sends the body, handles the answer and closes. They throw on failure
+// (ServerError, LocalError, NetError); the command table prints and counts it.
+
+#include <optional>
+#include <string>
+
+#include "client_context.hpp"
+
+namespace ferry::cli {
+
+void list_remote(ClientContext& context, const std::optional<std::string>& directory);
+void get_file(ClientContext& context, const std::string& remote,
+              const std::optional<std::string>& local);
+void put_file(ClientContext& context, const std::string& local,
+              const std::optional<std::string>& remote);
+
+}  // namespace ferry::cli

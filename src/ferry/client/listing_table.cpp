@@ -1,0 +1,54 @@
+#include "ferry/client/listing_table.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "ferry/client/terminal_text.hpp"
+#include "ferry/protocol/escape.hpp"
+
+namespace ferry::client {
+
+Listing parse_listing(std::string_view body) {
+  Listing listing;
+  std::size_t line_number = 0;
+  while (!body.empty()) {
+    ++line_number;
+    const std::size_t lf = body.find('\n');
+    if (lf == std::string_view::npos) {
+      listing.error =
+          fmt::format("malformed listing: line {} does not end in a line feed", line_number);
+      return listing;
+    }
+    std::string_view line = body.substr(0, lf);
+    body.remove_prefix(lf + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    auto entry = protocol::parse_entry(line);
+    if (!entry) {
+      listing.error = fmt::format("malformed listing line {}: {}", line_number,
+                                  printable(protocol::escape(line.substr(0, 200))));
+      return listing;
+    }
+    listing.entries.push_back(std::move(*entry));
+  }
+  return listing;
+}
+
+std::string format_listing(const std::vector<protocol::Entry>& entries) {
+  std::size_t size_width = 1;
+  for (const auto& entry : entries) {
+    size_width = std::max(size_width, std::to_string(entry.size).size());
+  }
+  std::string out;
+  for (const auto& entry : entries) {
+    // format_utc gives `YYYY-MM-DDTHH:MM:SSZ`; the table shows `YYYY-MM-DD HH:MM`.
+    std::string date = protocol::format_utc(entry.mtime).substr(0, 16);
+    date[10] = ' ';
+    std::string name = printable(protocol::escape(entry.name));
+    if (entry.type == 'd') name += '/';
+    out += fmt::format("{} {:>{}} {} {}\n", entry.type, entry.size, size_width, date, name);
+  }
+  return out;
+}
+
+}  // namespace ferry::client

@@ -1,0 +1,33 @@
+#pragma once
+
+// What the client sends and how it reads the answers, with no I/O (docs/PROTOCOL.md).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ferry/protocol/message.hpp"
+
+namespace ferry::client {
+
+// `OPEN 0`: the server picks the transfer port.
+std::string open_request();
+std::string quit_request();
+
+// The bodies sent first on a transfer connection.
+std::string ls_body(const std::optional<std::string>& directory);
+std::string get_body(std::string_view remote);
+std::string put_body(std::string_view remote, std::uint64_t size);
+
+// The port of an `OPENED <port>` answer; nullopt when it is not one or the port is not in
+// 1..65535.
+std::optional<std::uint16_t> opened_port(const protocol::Message& answer);
+
+// The text of an `ERROR <text>` answer; nullopt for any other verb.
+std::optional<std::string> error_text(const protocol::Message& answer);
+
+// The last component of a `/`-separated path; empty when there is none (`dir/`, `/`, `..`).
+std::string base_name(std::string_view path);
+
+}  // namespace ferry::client
