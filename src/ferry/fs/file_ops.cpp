@@ -85,6 +85,7 @@ Upload::Upload(Upload&& other) noexcept
 Upload::~Upload() { abort(); }
 
 SysResult<Upload> Upload::begin(const Fd& root, std::string_view path, std::uint64_t size) {
+  if (path.find('\0') != std::string_view::npos) return SysError{EINVAL, "invalid path"};
   const SplitPath split = split_path(path);
   if (is_special_name(split.name)) return SysError{EINVAL, "not a file name"};
   if (is_temporary_name(split.name)) return SysError{EINVAL, "name reserved for uploads"};
@@ -99,10 +100,14 @@ SysResult<Upload> Upload::begin(const Fd& root, std::string_view path, std::uint
   const std::string target(split.name);
 
   mode_t mode = 0666;
+  bool keep_mode = false;
   struct stat existing {};
   if (::fstatat(directory->get(), target.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
     if (S_ISDIR(existing.st_mode)) return SysError{EISDIR};
-    if (S_ISREG(existing.st_mode)) mode = existing.st_mode & 0777;
+    if (S_ISREG(existing.st_mode)) {
+      mode = existing.st_mode & 0777;
+      keep_mode = true;
+    }
   } else if (errno != ENOENT) {
     return SysError{errno};
   }
@@ -118,7 +123,7 @@ SysResult<Upload> Upload::begin(const Fd& root, std::string_view path, std::uint
   if (fd < 0) return SysError{EEXIST};
   Upload upload(std::move(*directory), Fd(fd), std::move(temporary), target);
   // The existing file's mode survives the umask the kernel applied at creation.
-  if (mode != 0666) ::fchmod(fd, mode);
+  if (keep_mode) ::fchmod(fd, mode);
 
   // Reserve the space up front so that a full disk is reported before any byte moves.
   if (size > 0 && ::fallocate(fd, 0, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP) {

@@ -23,6 +23,12 @@ bool parse_digits(std::string_view text, int& out) {
   return std::from_chars(text.data(), text.data() + text.size(), out).ec == std::errc{};
 }
 
+int days_in_month(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
 bool is_entry_type(char c) { return c == 'd' || c == 'f' || c == 'l' || c == 'o'; }
 
 }  // namespace
@@ -49,7 +55,8 @@ std::optional<std::int64_t> parse_utc(std::string_view text) {
       !parse_digits(text.substr(14, 2), minute) || !parse_digits(text.substr(17, 2), second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 60) {
     return std::nullopt;
   }
   tm.tm_year = year - 1900;

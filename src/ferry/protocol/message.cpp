@@ -101,8 +101,8 @@ ParseResult parse_head(std::string_view head) {
     result.error = "malformed message: control character in a line";
     return result;
   }
-  // The last line is the empty one that ends the head.
-  if (lines.empty() || !lines.back().empty()) {
+  // The last line is the empty one that ends the head, LF included.
+  if (lines.empty() || !lines.back().empty() || head.back() != '\n') {
     result.error = "malformed message: no empty line at its end";
     return result;
   }
