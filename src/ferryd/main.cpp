@@ -19,7 +19,7 @@ namespace {
 constexpr int kUsageError = 2;
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "ferryd: %s\nRun 'ferryd --help' for usage.\n", message.c_str());
+  std::fprintf(stderr, "ferryd: %s (see ferryd --help)\n", message.c_str());
   return kUsageError;
 }
 
