@@ -23,6 +23,7 @@ struct ServerConfig {
   std::size_t max_sessions = 1000;
   std::size_t max_open_ports = 16;  // per session: opened and not yet connected
   unsigned threads = 0;             // 0: one per core
+  std::string log_level = "info";   // applied after the first line, which is always logged
 
   bool has_data_port_range() const { return data_port_min != 0; }
 };

@@ -48,7 +48,6 @@ bool is_ip_address(const std::string& text) {
 int main(int argc, char** argv) {
   ferryd::ServerConfig config;
   std::string data_ports;
-  std::string log_level = "info";
   unsigned transfer_timeout = 30, idle_timeout = 300;
 
   CLI::App app{
@@ -82,7 +81,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   app.add_option("--threads", config.threads, "Worker threads (default: one per core)")
       ->check(CLI::Range(1u, 256u));
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)")
+  app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error or off (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
   try {
@@ -108,7 +107,6 @@ int main(int argc, char** argv) {
 
   auto logger = spdlog::stderr_color_mt("ferryd");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
-  logger->set_level(spdlog::level::from_str(log_level));
   spdlog::set_default_logger(logger);
 
   // A peer that resets during sendfile must give EPIPE, not kill the server.

@@ -185,6 +185,7 @@ int run_server(const ServerConfig& config) {
   spdlog::info("ferryd {} listening on {}{}, serving {}{}", ferry::kVersion, to_text(local),
                dual_stack ? " (IPv4 and IPv6)" : "", config.root,
                config.read_only ? " (read-only)" : "");
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
 
   Server server(state);
   asio::signal_set signals(main_context, SIGINT, SIGTERM);

@@ -284,8 +284,11 @@ awaitable<Outcome> Transfer::put(const std::string& path, const std::string* siz
 awaitable<Outcome> Transfer::list(const std::string& path) {
   auto entries = ferry::fs::list_entries(state_.root, path);
   if (!entries) {
-    co_return co_await refuse(ferry::fs::describe(entries.error()) + ": " +
-                              (path.empty() ? "/" : path));
+    // Built outside the co_await expression: GCC 12 destroys the temporary of a conditional
+    // expression inside one twice (a double free that crashed the server on `LS nope`).
+    std::string message =
+        ferry::fs::describe(entries.error()) + ": " + (path.empty() ? "/" : path);
+    co_return co_await refuse(std::move(message));
   }
   Outcome outcome;
   std::string text = format_message("OK");
