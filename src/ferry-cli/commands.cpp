@@ -46,7 +46,6 @@ Outcome run_help(ClientContext&, const std::vector<std::string>& args) {
       return Outcome::failed;
     }
     fmt::print("usage: {}\n{}\n", command->usage, command->help);
-    if (!command->aliases.empty()) fmt::print("also: {}\n", command->aliases);
     return Outcome::ok;
   }
   fmt::print("commands:\n");
@@ -76,7 +75,7 @@ constexpr Command kCommands[] = {
      "remote defaults to the local file's name, in the served root.",
      1, 2, run_put},
     {"help", "", "help [command]", "list the commands, or show how to use one", 0, 1, run_help},
-    {"quit", "exit bye", "quit", "end the session", 0, 0, run_quit},
+    {"quit", "exit bye", "quit", "end the session (also: exit, bye)", 0, 0, run_quit},
 };
 
 bool has_alias(std::string_view aliases, std::string_view name) {

@@ -10,6 +10,7 @@
 
 #include "errors.hpp"
 #include "ferry/client/requests.hpp"
+#include "ferry/net/interrupt.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -84,6 +85,7 @@ LocalTarget::~LocalTarget() {
 void LocalTarget::commit() {
   if (temp_path_.empty()) return;
   if (::fsync(out_fd_) != 0) throw LocalError("cannot write " + name_ + ": " + error_text(errno));
+  net::throw_if_interrupted();  // Ctrl-C during a long fsync still cancels
   if (::rename(temp_path_.c_str(), name_.c_str()) != 0) {
     throw LocalError("cannot rename the temporary file to " + name_ + ": " + error_text(errno));
   }

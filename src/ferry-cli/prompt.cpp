@@ -64,10 +64,7 @@ std::optional<std::string> read_line() {
     if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       rl_callback_read_char();
       if (g_prompt.have_line) return g_prompt.line;
-      if (g_prompt.end_of_input) {
-        std::fputs("\n", rl_outstream);
-        return std::nullopt;
-      }
+      if (g_prompt.end_of_input) return std::nullopt;  // readline has ended the line
     }
   }
   rl_callback_handler_remove();
