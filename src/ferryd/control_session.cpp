@@ -1,40 +1,45 @@
 // The control connection: the client asks for transfer ports with OPEN and leaves with QUIT.
+//
+// Most control connections sit idle most of the time, so an idle one holds no coroutine
+// frame, no buffer and no timer: only a readiness wait on its socket. Its deadline is a
+// time stamp that the worker's sweeper (server.cpp) checks once a second. Commands are
+// short and answered at once; an answer the socket cannot take now is kept and sent when
+// it can, and no more is read meanwhile.
 
 #include <spdlog/spdlog.h>
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
-#include "use_nothrow.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <memory>
+#include <optional>
 #include <random>
 #include <vector>
 
 #include "endpoint_text.hpp"
-#include "ferry/protocol/escape.hpp"
+#include "ferry/protocol/limits.hpp"
 #include "ferry/protocol/message.hpp"
-#include "head_reader.hpp"
 #include "log_failure.hpp"
 #include "server_state.hpp"
 #include "sessions.hpp"
-#include "watchdog.hpp"
+#include "use_nothrow.hpp"
 
 namespace ferryd {
 namespace {
 
 using asio::awaitable;
 using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 using ferry::protocol::format_error;
 using ferry::protocol::format_message;
 
-constexpr std::size_t kControlReadSize = 512;  // control heads are short; idle sessions stay small
+constexpr std::size_t kReadChunk = 512;                // control heads are short
+constexpr std::size_t kMaxPendingAnswers = 16 * 1024;  // then stop reading until sent
 
 // A transfer port opened by OPEN and not yet connected to.
 struct OpenPort {
-  OpenPort(const asio::any_io_executor& executor) : acceptor(executor), timer(executor) {}
+  explicit OpenPort(const asio::any_io_executor& executor) : acceptor(executor), timer(executor) {}
   tcp::acceptor acceptor;
   asio::steady_timer timer;
   std::uint16_t port = 0;
@@ -58,153 +63,220 @@ std::optional<std::uint16_t> parse_port(const std::optional<std::string>& argume
 class ControlSession final : public Closable, public std::enable_shared_from_this<ControlSession> {
  public:
   ControlSession(tcp::socket socket, ServerState& state, Worker& worker, std::uint64_t id)
-      : socket_(std::move(socket)),
-        state_(state),
-        worker_(worker),
-        id_(id),
-        watchdog_(socket_.get_executor(), [this] { close_socket(); }) {}
+      : socket_(std::move(socket)), state_(state), worker_(worker), id_(id) {}
   ~ControlSession() { state_.sessions.fetch_sub(1); }
 
-  awaitable<void> run();
-  void close() override;
+  void start();
+  void close() override { end("server shutting down"); }
+  void sweep(Clock::time_point now) override;
 
  private:
-  awaitable<void> handle_open(const ferry::protocol::Message& message);
-  awaitable<void> accept_transfer(std::shared_ptr<OpenPort> port);
+  void pump();
+  void handle_buffered_heads();
+  void handle(const ferry::protocol::Message& message);
+  void handle_open(const ferry::protocol::Message& message);
   std::string bind_port(OpenPort& port, std::uint16_t requested);
-  awaitable<bool> send(const std::string& text);
-  void forget(const std::shared_ptr<OpenPort>& port);
-  void close_socket() {
-    asio::error_code ignored;
-    socket_.close(ignored);
+  awaitable<void> accept_transfer(std::shared_ptr<OpenPort> port);
+  void answer(const std::string& text) { output_ += text; }
+  void close_after_answers(std::string reason) {
+    closing_ = true;
+    reason_ = std::move(reason);
   }
+  void end(const std::string& reason);
 
   tcp::socket socket_;
   ServerState& state_;
   Worker& worker_;
   std::uint64_t id_;
+  std::optional<Registration> registration_;
   asio::ip::address peer_address_;
   asio::ip::address local_address_;
-  Watchdog watchdog_;
+  Clock::time_point started_;
+  Clock::time_point deadline_;  // idle deadline, or the started head's deadline
+  bool head_started_ = false;   // input_ holds part of a head
+  std::string input_;           // bytes of a head not yet complete; empty while idle
+  std::string output_;          // answers the socket did not take yet; empty while idle
   std::vector<std::shared_ptr<OpenPort>> open_ports_;
   std::size_t transfers_ = 0;
-  bool closed_ = false;
+  bool closing_ = false;  // close once output_ is sent
+  bool ended_ = false;
+  std::string reason_;
 };
 
-awaitable<void> ControlSession::run() {
-  Registration registration(worker_.controls, this);
-  const auto started = Watchdog::Clock::now();
-  const auto& config = state_.config;
-  std::string peer_text = "unknown peer";
-  {
-    asio::error_code ec;
-    const tcp::endpoint peer = socket_.remote_endpoint(ec);
-    const tcp::endpoint local = socket_.local_endpoint(ec);
-    if (!ec) {
-      peer_address_ = normalize(peer.address());
-      local_address_ = normalize(local.address());
-      peer_text = to_text(peer);
-    }
+void ControlSession::start() {
+  registration_.emplace(worker_.controls, this);
+  started_ = Clock::now();
+  deadline_ = started_ + state_.config.idle_timeout;
+  asio::error_code ec;
+  const tcp::endpoint peer = socket_.remote_endpoint(ec);
+  const tcp::endpoint local = socket_.local_endpoint(ec);
+  if (ec) {
+    end("connection lost at once");
+    return;
   }
-  spdlog::info("session {}: started, client {}", id_, peer_text);
+  peer_address_ = normalize(peer.address());
+  local_address_ = normalize(local.address());
+  socket_.non_blocking(true, ec);
+  spdlog::info("session {}: started, client {}", id_, to_text(peer));
+  pump();
+}
 
-  std::string reason = "client closed the connection";
-  std::string buffer;
-  watchdog_.expire_after(config.idle_timeout);
-  while (!closed_) {
-    HeadRead head =
-        co_await read_head(socket_, buffer, kControlReadSize, watchdog_, config.head_timeout);
-    if (head.outcome == HeadRead::Outcome::closed) {
-      if (closed_) {
-        reason = "server shutting down";
-      } else if (watchdog_.expired()) {
-        reason = head.started
-                     ? fmt::format("message not complete within {} s", config.head_timeout.count())
-                     : fmt::format("idle for {} s", config.idle_timeout.count());
-      } else if (head.started) {
-        reason = "client closed the connection in the middle of a message";
+// Runs until the session must wait: reads what has arrived, answers every complete head,
+// sends the answers, then parks on a readiness wait (readable, or writable while answers
+// are pending). A wait's handler calls pump() again.
+void ControlSession::pump() {
+  for (;;) {
+    if (ended_) return;
+    handle_buffered_heads();
+
+    while (!output_.empty()) {
+      asio::error_code ec;
+      const std::size_t sent = socket_.send(asio::buffer(output_), 0, ec);
+      if (ec == asio::error::would_block) {
+        socket_.async_wait(tcp::socket::wait_write,
+                           [self = shared_from_this()](const std::error_code& error) {
+                             if (!error) self->pump();
+                           });
+        return;
       }
-      break;
+      if (ec) {
+        end("connection lost: " + ec.message());
+        return;
+      }
+      output_.erase(0, sent);
     }
-    if (head.outcome == HeadRead::Outcome::malformed) {
-      co_await send(format_error(head.error));
-      reason = head.error;
-      break;
+    output_ = std::string();  // give the memory back while idle
+    if (closing_) {
+      end(reason_);
+      return;
     }
-    watchdog_.expire_after(config.idle_timeout);
-    const ferry::protocol::Message& message = head.message;
-    if (message.is("OPEN")) {
-      co_await handle_open(message);
-    } else if (message.is("QUIT")) {
-      co_await send(format_message("BYE"));
-      reason = "client quit";
-      break;
-    } else {
-      co_await send(format_error("unknown command: " + message.verb));
+    if (ferry::protocol::find_head_end(input_, ferry::protocol::kMaxHeadBytes).state !=
+        ferry::protocol::HeadEnd::State::incomplete) {
+      continue;  // more buffered heads to answer
+    }
+
+    char chunk[kReadChunk];
+    asio::error_code ec;
+    const std::size_t n = socket_.read_some(asio::buffer(chunk), ec);
+    if (ec == asio::error::would_block) {
+      if (input_.empty()) input_ = std::string();
+      socket_.async_wait(tcp::socket::wait_read,
+                         [self = shared_from_this()](const std::error_code& error) {
+                           if (!error) self->pump();
+                         });
+      return;
+    }
+    if (ec) {
+      end(input_.empty() ? "client closed the connection"
+                         : "client closed the connection in the middle of a message");
+      return;
+    }
+    input_.append(chunk, n);
+    if (!head_started_) {
+      head_started_ = true;
+      deadline_ = std::min(deadline_, Clock::now() + state_.config.head_timeout);
     }
   }
-  close();
-  const std::chrono::duration<double> lasted = Watchdog::Clock::now() - started;
+}
+
+// Answers the complete heads in input_, until enough answers wait to be sent.
+void ControlSession::handle_buffered_heads() {
+  using ferry::protocol::HeadEnd;
+  while (!closing_ && output_.size() < kMaxPendingAnswers) {
+    const HeadEnd end = ferry::protocol::find_head_end(input_, ferry::protocol::kMaxHeadBytes);
+    if (end.state == HeadEnd::State::incomplete) break;
+    if (end.state == HeadEnd::State::too_long) {
+      const std::string error = "message head too long (limit 8192 bytes)";
+      answer(format_error(error));
+      close_after_answers(error);
+      break;
+    }
+    auto parsed = ferry::protocol::parse_head(std::string_view(input_).substr(0, end.length));
+    input_.erase(0, end.length);
+    const auto now = Clock::now();
+    deadline_ = now + state_.config.idle_timeout;
+    head_started_ = !input_.empty();
+    if (head_started_) deadline_ = std::min(deadline_, now + state_.config.head_timeout);
+    if (!parsed.ok()) {
+      answer(format_error(parsed.error));
+      close_after_answers(parsed.error);
+      break;
+    }
+    handle(parsed.message);
+  }
+}
+
+void ControlSession::handle(const ferry::protocol::Message& message) {
+  if (message.is("OPEN")) {
+    handle_open(message);
+  } else if (message.is("QUIT")) {
+    answer(format_message("BYE"));
+    close_after_answers("client quit");
+  } else {
+    answer(format_error("unknown command: " + message.verb));
+  }
+}
+
+void ControlSession::sweep(Clock::time_point now) {
+  if (ended_ || now < deadline_) return;
+  end(head_started_
+          ? fmt::format("message not complete within {} s", state_.config.head_timeout.count())
+          : fmt::format("idle for {} s", state_.config.idle_timeout.count()));
+}
+
+void ControlSession::end(const std::string& reason) {
+  if (ended_) return;
+  ended_ = true;
+  asio::error_code ignored;
+  socket_.close(ignored);  // a pending readiness wait ends, and with it its hold on us
+  for (const auto& port : std::vector(open_ports_)) {
+    port->timer.cancel();
+    port->acceptor.close(ignored);
+  }
+  registration_.reset();
+  const std::chrono::duration<double> lasted = Clock::now() - started_;
   spdlog::info("session {}: ended after {:.1f} s, {} transfer(s): {}", id_, lasted.count(),
                transfers_, reason);
 }
 
-void ControlSession::close() {
-  if (closed_) return;
-  closed_ = true;
-  watchdog_.stop();
-  close_socket();
-  for (const auto& port : std::vector(open_ports_)) {
-    asio::error_code ignored;
-    port->timer.cancel();
-    port->acceptor.close(ignored);
-  }
-}
-
-awaitable<bool> ControlSession::send(const std::string& text) {
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(text), use_nothrow);
-  co_return !ec;
-}
-
-awaitable<void> ControlSession::handle_open(const ferry::protocol::Message& message) {
+void ControlSession::handle_open(const ferry::protocol::Message& message) {
   const auto& config = state_.config;
   const auto requested = parse_port(message.argument);
   if (!requested) {
-    co_await send(format_error("bad port: " + message.argument.value_or("") +
-                               " (expected a number from 0 to 65535)"));
-    co_return;
+    answer(format_error("bad port: " + message.argument.value_or("") +
+                        " (expected a number from 0 to 65535)"));
+    return;
   }
   if (open_ports_.size() >= config.max_open_ports) {
-    co_await send(format_error(
+    answer(format_error(
         fmt::format("too many transfer ports open: at most {} per session until they are connected",
                     config.max_open_ports)));
-    co_return;
+    return;
   }
   if (*requested != 0 && *requested < 1024) {
-    co_await send(
+    answer(
         format_error(fmt::format("port {} refused: ports below 1024 are not allowed", *requested)));
-    co_return;
+    return;
   }
   if (*requested != 0 && config.has_data_port_range() &&
       (*requested < config.data_port_min || *requested > config.data_port_max)) {
-    co_await send(
-        format_error(fmt::format("port {} refused: outside the data port range {}-{}", *requested,
-                                 config.data_port_min, config.data_port_max)));
-    co_return;
+    answer(format_error(fmt::format("port {} refused: outside the data port range {}-{}",
+                                    *requested, config.data_port_min, config.data_port_max)));
+    return;
   }
 
   auto port = std::make_shared<OpenPort>(socket_.get_executor());
   if (std::string error = bind_port(*port, *requested); !error.empty()) {
     spdlog::warn("session {}: OPEN {} refused: {}", id_, *requested, error);
-    co_await send(format_error(error));
-    co_return;
+    answer(format_error(error));
+    return;
   }
   open_ports_.push_back(port);
   asio::co_spawn(
       socket_.get_executor(),
       [self = shared_from_this(), port] { return self->accept_transfer(port); },
       log_failure(fmt::format("session {}: transfer port", id_)));
-  co_await send(format_message(fmt::format("OPENED {}", port->port)));
+  answer(format_message(fmt::format("OPENED {}", port->port)));
 }
 
 // Binds the port's acceptor on the address the client reached us at: the requested port,
@@ -285,10 +357,6 @@ awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) 
     start_transfer(std::move(socket), state_, worker_, id_);
     break;
   }
-  forget(port);
-}
-
-void ControlSession::forget(const std::shared_ptr<OpenPort>& port) {
   std::erase(open_ports_, port);
 }
 
@@ -297,9 +365,7 @@ void ControlSession::forget(const std::shared_ptr<OpenPort>& port) {
 void start_control_session(tcp::socket socket, ServerState& state, Worker& worker,
                            std::uint64_t session_id) {
   auto session = std::make_shared<ControlSession>(std::move(socket), state, worker, session_id);
-  asio::co_spawn(
-      worker.context, [session] { return session->run(); },
-      log_failure(fmt::format("session {}", session_id)));
+  asio::post(worker.context, [session] { session->start(); });
 }
 
 }  // namespace ferryd

@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   app.add_option("--threads", config.threads, "Worker threads (default: one per core)")
       ->check(CLI::Range(1u, 256u));
-  app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error or off (default info)")
+  app.add_option("--log-level", config.log_level,
+                 "trace, debug, info, warn, error or off (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 
   try {

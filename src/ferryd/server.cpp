@@ -76,6 +76,7 @@ class Server {
 
   awaitable<void> accept_loop(tcp::acceptor& acceptor);
   awaitable<void> shut_down(tcp::acceptor& acceptor, asio::signal_set& signals);
+  awaitable<void> sweep(Worker& worker);
 
  private:
   ServerState& state_;
@@ -106,6 +107,19 @@ awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
       continue;
     }
     start_control_session(std::move(socket), state_, worker, id);
+  }
+}
+
+// Once a second, ends the control sessions of one worker whose deadline has passed. One
+// timer per worker instead of one per session keeps an idle session small.
+awaitable<void> Server::sweep(Worker& worker) {
+  while (!state_.stopping) {
+    worker.sweep_timer.expires_after(std::chrono::seconds(1));
+    co_await worker.sweep_timer.async_wait(use_nothrow);
+    const auto now = std::chrono::steady_clock::now();
+    for (Closable* control : std::vector(worker.controls.begin(), worker.controls.end())) {
+      control->sweep(now);
+    }
   }
 }
 
@@ -145,6 +159,7 @@ awaitable<void> Server::shut_down(tcp::acceptor& acceptor, asio::signal_set& sig
       for (Closable* transfer : std::vector(w.transfers.begin(), w.transfers.end())) {
         transfer->close();
       }
+      w.sweep_timer.cancel();
       w.keep_running.reset();
     });
   }
@@ -191,6 +206,9 @@ int run_server(const ServerConfig& config) {
   asio::signal_set signals(main_context, SIGINT, SIGTERM);
   asio::co_spawn(main_context, server.accept_loop(acceptor), log_failure("accept loop"));
   asio::co_spawn(main_context, server.shut_down(acceptor, signals), log_failure("shutdown"));
+  for (auto& worker : state.workers) {
+    asio::co_spawn(worker->context, server.sweep(*worker), log_failure("sweeper"));
+  }
 
   std::vector<std::thread> threads_running;
   for (std::size_t i = 1; i < state.workers.size(); ++i) {

@@ -5,9 +5,11 @@
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,10 +21,12 @@
 
 namespace ferryd {
 
-// A connection the server may have to close from outside, at shutdown.
+// A connection the server may have to close from outside: at shutdown, or (sweep) when
+// its deadline has passed.
 class Closable {
  public:
   virtual void close() = 0;
+  virtual void sweep(std::chrono::steady_clock::time_point /*now*/) {}
 
  protected:
   ~Closable() = default;
@@ -33,6 +37,7 @@ class Closable {
 struct Worker {
   asio::io_context context{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  asio::steady_timer sweep_timer{context};  // the deadline check of its control sessions
   std::unordered_set<Closable*> controls;
   std::unordered_set<Closable*> transfers;
 };

@@ -286,8 +286,7 @@ awaitable<Outcome> Transfer::list(const std::string& path) {
   if (!entries) {
     // Built outside the co_await expression: GCC 12 destroys the temporary of a conditional
     // expression inside one twice (a double free that crashed the server on `LS nope`).
-    std::string message =
-        ferry::fs::describe(entries.error()) + ": " + (path.empty() ? "/" : path);
+    std::string message = ferry::fs::describe(entries.error()) + ": " + (path.empty() ? "/" : path);
     co_return co_await refuse(std::move(message));
   }
   Outcome outcome;
