@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ferry/fs/file_ops.hpp"
+#include "ferry/net/splice_pipe.hpp"
 #include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/limits.hpp"
 #include "ferry/protocol/listing.hpp"
@@ -33,7 +34,8 @@ using ferry::protocol::format_error;
 using ferry::protocol::format_message;
 using Clock = Watchdog::Clock;
 
-constexpr std::size_t kPutBufferSize = 256 * 1024;
+constexpr std::size_t kPutBufferSize = 256 * 1024;  // when the file system cannot splice
+constexpr std::size_t kPutPipeSize = 1024 * 1024;
 constexpr std::size_t kListingChunk = 64 * 1024;
 constexpr std::size_t kMaxSendfileChunk = 1 << 30;
 // After an early ERROR the client may still be sending; reading (and dropping) a bounded
@@ -243,15 +245,60 @@ awaitable<Outcome> Transfer::put(const std::string& path, const std::string* siz
   outcome.bytes = buffer_.size();
   buffer_ = {};
 
-  std::vector<char> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(size, kPutBufferSize)));
+  // splice moves the data from the socket to the file without a copy through user space;
+  // a file system that does not take splice gets the bytes through a buffer instead.
+  auto pipe = ferry::net::SplicePipe::open(kPutPipeSize);
+  std::vector<char> chunk;
+  socket_.native_non_blocking(true);
+  const int socket_fd = socket_.native_handle();
   while (outcome.bytes < size) {
+    const std::uint64_t left = size - outcome.bytes;
+    if (pipe) {
+      using State = ferry::net::SplicePipe::Step::State;
+      const auto step =
+          pipe->move(socket_fd, upload->fd(),
+                     static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)));
+      if (step.state == State::moved) {
+        outcome.bytes += step.bytes;
+        progressed();
+        continue;
+      }
+      if (step.state == State::would_block) {
+        const std::tuple<asio::error_code> waited =
+            co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
+        if (!std::get<0>(waited)) continue;
+      }
+      if (step.state == State::output_error) {
+        co_return co_await refuse(ferry::fs::describe({step.error}) + ": " + path);
+      }
+      if (step.state == State::output_unsupported) {
+        chunk.resize(kPutBufferSize);
+        for (std::size_t pending = step.bytes; pending > 0;) {
+          const ssize_t n = ::read(pipe->read_end(), chunk.data(), std::min(pending, chunk.size()));
+          if (n <= 0) co_return co_await refuse("internal pipe failed");
+          if (const int error = write_all(chunk.data(), static_cast<std::size_t>(n)); error != 0) {
+            co_return co_await refuse(ferry::fs::describe({error}) + ": " + path);
+          }
+          pending -= static_cast<std::size_t>(n);
+          outcome.bytes += static_cast<std::uint64_t>(n);
+        }
+        pipe.reset();
+        continue;
+      }
+      // The socket ended or failed (or the wait for it did).
+      outcome.error = cause(fmt::format("connection closed after {} of {} bytes; upload discarded",
+                                        outcome.bytes, size));
+      co_return outcome;  // ~Upload removes the temporary file
+    }
+
     const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(size - outcome.bytes, chunk.size()));
+        static_cast<std::size_t>(std::min<std::uint64_t>(left, kPutBufferSize));
+    chunk.resize(kPutBufferSize);
     auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk.data(), want), use_nothrow);
     if (ec) {
       outcome.error = cause(fmt::format("connection closed after {} of {} bytes; upload discarded",
                                         outcome.bytes, size));
-      co_return outcome;  // ~Upload removes the temporary file
+      co_return outcome;
     }
     if (const int error = write_all(chunk.data(), n); error != 0) {
       co_return co_await refuse(ferry::fs::describe({error}) + ": " + path);

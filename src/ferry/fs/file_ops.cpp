@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,9 +16,13 @@
 namespace ferry::fs {
 namespace {
 
-bool is_special_name(std::string_view name) { return name.empty() || name == "." || name == ".."; }
+bool is_special_name(std::string_view name) {
+  return name.empty() || name == "." || name == "..";
+}
 
-bool is_temporary_name(std::string_view name) { return name.starts_with(kTemporaryPrefix); }
+bool is_temporary_name(std::string_view name) {
+  return name.starts_with(kTemporaryPrefix);
+}
 
 char entry_type(mode_t mode) {
   if (S_ISDIR(mode)) return 'd';
@@ -43,7 +48,8 @@ std::string random_temporary_name() {
     if (n > 0) filled += static_cast<std::size_t>(n);
   }
   std::string name(kTemporaryPrefix);
-  for (const unsigned char b : bytes) name += fmt::format("{:02x}", b);
+  for (const unsigned char b : bytes)
+    name += fmt::format("{:02x}", b);
   return name;
 }
 
@@ -82,7 +88,9 @@ Upload::Upload(Upload&& other) noexcept
       target_name_(std::move(other.target_name_)),
       finished_(std::exchange(other.finished_, true)) {}
 
-Upload::~Upload() { abort(); }
+Upload::~Upload() {
+  abort();
+}
 
 SysResult<Upload> Upload::begin(const Fd& root, std::string_view path, std::uint64_t size) {
   if (path.find('\0') != std::string_view::npos) return SysError{EINVAL, "invalid path"};
@@ -125,9 +133,13 @@ SysResult<Upload> Upload::begin(const Fd& root, std::string_view path, std::uint
   // The existing file's mode survives the umask the kernel applied at creation.
   if (keep_mode) ::fchmod(fd, mode);
 
-  // Reserve the space up front so that a full disk is reported before any byte moves.
-  if (size > 0 && ::fallocate(fd, 0, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP) {
-    return SysError{errno};
+  // A file that cannot fit is refused before any byte moves. A check, not a reservation:
+  // fallocate would reserve, but on tmpfs it zeroes every page first and took a quarter of
+  // a 1 GiB PUT's server time (perf). A disk that fills meanwhile still fails the write.
+  struct statvfs space {};
+  if (size > 0 && ::fstatvfs(fd, &space) == 0 && space.f_blocks > 0 &&
+      size / space.f_frsize >= space.f_bavail) {
+    return SysError{ENOSPC};
   }
   return upload;
 }
@@ -162,7 +174,8 @@ SysResult<std::vector<protocol::Entry>> list_entries(const Fd& root, std::string
   std::vector<protocol::Entry> entries;
   if (!S_ISDIR(st.st_mode)) {
     std::string_view trimmed = path;
-    while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.remove_suffix(1);
+    while (trimmed.size() > 1 && trimmed.back() == '/')
+      trimmed.remove_suffix(1);
     const std::string_view name = split_path(trimmed).name;
     entries.push_back(make_entry(st, std::string(is_special_name(name) ? "." : name)));
     return entries;
@@ -197,8 +210,7 @@ int remove_stale_temporaries(const Fd& root, std::string_view directory) {
   if (listing == nullptr) return 0;
   int removed = 0;
   while (const dirent* item = ::readdir(listing)) {
-    if (is_temporary_name(item->d_name) &&
-        ::unlinkat(::dirfd(listing), item->d_name, 0) == 0) {
+    if (is_temporary_name(item->d_name) && ::unlinkat(::dirfd(listing), item->d_name, 0) == 0) {
       ++removed;
     }
   }
