@@ -322,6 +322,8 @@ class ServerTestCase(unittest.TestCase):
         os.mkdir(self.outside)
         self._servers = []
         self._sockets = []
+        # Runs even when setUp fails half-way (then tearDown does not run).
+        self.addCleanup(self._last_resort)
         self.server = self.start_server(self.ferryd_options)
         self.port = self.server.port
 
@@ -336,9 +338,13 @@ class ServerTestCase(unittest.TestCase):
             status = server.stop()
             if status != 0:
                 problems.append("ferryd exited with %r; its log:\n%s" % (status, server.log()))
-        shutil.rmtree(self.base, ignore_errors=True)
         if problems:
             self.fail("\n".join(problems))
+
+    def _last_resort(self):
+        for server in self._servers:
+            server.kill()
+        shutil.rmtree(self.base, ignore_errors=True)
 
     def start_server(self, options=(), root=None):
         server = Ferryd(root or self.root, options)
@@ -390,6 +396,125 @@ class ServerTestCase(unittest.TestCase):
             if value or time.monotonic() >= deadline:
                 return value
             time.sleep(step)
+
+
+class ThrottlingProxy:
+    """A control port on loopback that forwards to ferryd, rewriting each `OPENED <port>` to a
+    port of its own whose traffic it forwards at `rate` bytes/s in both directions: a real
+    server behind a slow link, so that a test can interrupt a transfer under way.
+    Every thread is a daemon bounded by socket timeouts and `stop()`."""
+
+    CHUNK = 16 * 1024
+
+    def __init__(self, target_port, rate=512 * 1024, timeout=30.0):
+        self.target_port = target_port
+        self.rate = rate
+        self.timeout = timeout
+        self.stopping = threading.Event()
+        self.sockets = []
+        self.errors = []
+        self._lock = threading.Lock()
+        self.listener = self._listen()
+        self.port = self.listener.getsockname()[1]
+        self._spawn(self._accept_loop, self.listener, self._serve_control, None)
+
+    def _listen(self):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((LOOPBACK, 0))
+        listener.listen(4)
+        listener.settimeout(0.2)
+        self._track(listener)
+        return listener
+
+    def _track(self, sock):
+        with self._lock:
+            self.sockets.append(sock)
+
+    def _spawn(self, target, *args):
+        def guarded():
+            try:
+                target(*args)
+            except OSError:
+                pass  # a connection ended
+            except Exception as e:  # reported through `errors`
+                self.errors.append(repr(e))
+        threading.Thread(target=guarded, daemon=True).start()
+
+    def _accept_loop(self, listener, serve, argument, once=False):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except socket.timeout:
+                continue
+            conn.settimeout(self.timeout)
+            self._track(conn)
+            self._spawn(serve, conn, argument)
+            if once:
+                listener.close()
+                return
+
+    def _connect_upstream(self, port):
+        upstream = connect(port, timeout=self.timeout)
+        self._track(upstream)
+        return upstream
+
+    def _serve_control(self, client, _):
+        upstream = self._connect_upstream(self.target_port)
+        self._spawn(self._pump, client, upstream, False)
+        buffer = b""
+        while not self.stopping.is_set():
+            chunk = upstream.recv(65536)
+            if not chunk:
+                break
+            buffer += chunk
+            while True:
+                match = re.search(rb"\n\r?\n", buffer)
+                if not match:
+                    break
+                head, buffer = buffer[:match.end()], buffer[match.end():]
+                opened = re.fullmatch(rb"OPENED (\d+)\r?\n\r?\n", head)
+                if opened:
+                    listener = self._listen()
+                    self._spawn(self._accept_loop, listener, self._serve_transfer,
+                                int(opened.group(1)), True)
+                    head = b"OPENED %d\n\n" % listener.getsockname()[1]
+                client.sendall(head)
+        client.close()
+        upstream.close()
+
+    def _serve_transfer(self, client, real_port):
+        upstream = self._connect_upstream(real_port)
+        self._spawn(self._pump, client, upstream, True)
+        self._pump(upstream, client, True)
+
+    def _pump(self, source, sink, throttle):
+        """Copies until EOF, then passes the half-close on; on an error closes both ends."""
+        try:
+            while not self.stopping.is_set():
+                chunk = source.recv(self.CHUNK)
+                if not chunk:
+                    break
+                sink.sendall(chunk)
+                if throttle:
+                    time.sleep(len(chunk) / self.rate)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            for sock in (source, sink):
+                self._close(sock)
+
+    @staticmethod
+    def _close(sock):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked on it
+        except OSError:
+            pass
+        sock.close()
+
+    def stop(self):
+        self.stopping.set()
+        with self._lock:
+            for sock in self.sockets:
+                self._close(sock)
 
 
 # --------------------------------------------------------------------------- the client

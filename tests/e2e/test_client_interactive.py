@@ -3,10 +3,11 @@
 import os
 import random
 import re
+import time
 import unittest
 
 import ferrytest
-from ferrytest import PtyClient, ServerTestCase, temporaries
+from ferrytest import PtyClient, ServerTestCase, ThrottlingProxy, temporaries
 
 PROMPT = r"ftp> "
 
@@ -116,6 +117,76 @@ class InteractiveClientTest(ServerTestCase):
         result = ferrytest.run_client(["127.0.0.1", str(self.port)], input="ls\n", cwd=self.local)
         self.assertEqual(result.returncode, 0, result)
         self.assertNotIn("ftp>", result.stdout + result.stderr)
+
+
+@unittest.skipUnless(ferrytest.client_available(), "build/ferry is not built yet")
+class CancelTransferTest(ServerTestCase):
+    """Ctrl-C during a transfer, with ferryd behind a throttling proxy so that the transfer
+    is still under way when the Ctrl-C comes."""
+
+    SIZE = 64 << 20  # at 512 KiB/s: two minutes, were it not cancelled
+
+    def setUp(self):
+        super().setUp()
+        self.local = os.path.join(self.base, "local")
+        os.mkdir(self.local)
+        self.write("notes.txt", b"some notes\n")
+        self.proxy = ThrottlingProxy(self.port)
+        self.addCleanup(self.proxy.stop)  # also when setUp ends early (a skip)
+        self.client = PtyClient(["127.0.0.1", str(self.proxy.port)], cwd=self.local)
+        self.addCleanup(self.client.close)
+        if not self.client.has_ctty:
+            self.skipTest("no setsid(1) to give the client a controlling terminal")
+        self.client.expect(PROMPT)
+
+    def tearDown(self):
+        self.client.close()
+        self.proxy.stop()
+        super().tearDown()
+        self.assertEqual(self.proxy.errors, [])
+
+    def interrupt_when(self, under_way):
+        self.assertTrue(self.wait_until(under_way, timeout=5.0), self.client.text())
+        time.sleep(0.3)
+        self.client.send(b"\x03")
+        self.client.expect(r"cancelled", timeout=5.0)
+        self.client.expect(PROMPT, timeout=5.0)
+
+    def finish(self):
+        # The session goes on after the cancel.
+        self.client.send_line("get notes.txt")
+        self.client.expect(r"\b11 bytes\b")
+        self.client.expect(PROMPT)
+        self.client.send_line("quit")
+        self.assertEqual(self.client.wait_exit(10.0), 1, self.client.text())  # one failed
+
+    def test_ctrl_c_cancels_a_get(self):
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.truncate(self.SIZE)  # sparse: no disk space on the server's side
+        self.client.send_line("get big.bin")
+        self.interrupt_when(lambda: temporaries(self.local))
+        # Nothing partial under the target's name, and no temporary file left.
+        self.wait_until(lambda: not temporaries(self.local))
+        self.assertEqual(os.listdir(self.local), [])
+        self.finish()
+        self.assertEqual(sorted(os.listdir(self.local)), ["notes.txt"])
+
+    def test_ctrl_c_cancels_a_put(self):
+        with open(os.path.join(self.local, "big.bin"), "wb") as f:
+            f.truncate(self.SIZE)
+        self.write("big.bin", b"the older version")
+        self.client.send_line("put big.bin")
+        self.interrupt_when(lambda: temporaries(self.root))
+        # What the client had handed to its socket before the Ctrl-C still trickles through
+        # the proxy; let it through at full speed, then the close.
+        self.proxy.rate = 1 << 40
+        # The server drops the upload: the older file stays, no temporary file is left.
+        self.assertIsNotNone(self.server.wait_log(r"PUT \"big\.bin\".*upload discarded"),
+                             self.server.log())
+        self.assertTrue(self.wait_until(lambda: not temporaries(self.root)),
+                        temporaries(self.root))
+        self.assertEqual(self.read("big.bin"), b"the older version")
+        self.finish()
 
 
 if __name__ == "__main__":

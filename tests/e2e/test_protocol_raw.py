@@ -4,6 +4,7 @@ import os
 import random
 import re
 import socket
+import threading
 import time
 import unittest
 
@@ -266,6 +267,13 @@ class TransferErrorTest(ServerTestCase):
                            b"data")
         self.assertEqual(os.listdir(self.root), [])
 
+    def test_refused_put_of_a_large_body_still_gets_its_answer(self):
+        # The client is still sending when the ERROR comes: the server reads and drops the
+        # rest (bounded) so that the answer arrives instead of a reset.
+        data = random_bytes(8 << 20, 6)
+        self.assertRefused("PUT\nFILENAME: nodir/x.bin\nFILESIZE: %d\n\n" % len(data),
+                           rb"no such directory", data)
+
     def test_put_onto_a_directory_and_reserved_names(self):
         os.mkdir(os.path.join(self.root, "sub"))
         self.assertRefused("PUT\nFILENAME: sub\nFILESIZE: 1\n\n", rb"is a directory", b"x")
@@ -519,6 +527,59 @@ class ServerLifeTest(ServerTestCase):
                              stdin=ferrytest.subprocess.DEVNULL)
                 self.assertEqual(result.returncode, 0, result)
                 self.assertRegex(result.stdout, pattern)
+
+
+class RobustnessTest(ServerTestCase):
+    def test_many_pipelined_requests_without_reading(self):
+        count = 20000
+        control = self.control()
+        errors = []
+
+        def send():
+            try:
+                control.sock.sendall(b"NOOP\n\n" * count + b"QUIT\n\n")
+            except OSError as e:
+                errors.append(e)
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        time.sleep(0.3)  # the server's answers pile up meanwhile
+        answers = read_to_eof(control.sock, control.buffer)
+        sender.join(5.0)
+        self.assertEqual(errors, [])
+        self.assertEqual(answers, b"ERROR unknown command: NOOP\n\n" * count + b"BYE\n\n")
+
+    def test_the_open_port_limit_is_per_session(self):
+        first, second = self.control(), self.control()
+        for _ in range(16):
+            first.open("0")
+            second.open("0")
+        self.assertError(first.request("OPEN\n\n"), rb"too many")
+        self.assertError(second.request("OPEN\n\n"), rb"too many")
+        self.control().open("0")
+
+    def test_get_of_a_fifo_does_not_hang(self):
+        os.mkfifo(os.path.join(self.root, "fifo"))
+        head, body = self.request("GET\nFILENAME: fifo\n\n")
+        self.assertError(head, rb"not a regular file")
+        head, body = self.request("LS\n\n")
+        self.assertEqual(parse_listing(body)[0][:2], ("o", 0))
+
+    def test_put_with_more_data_than_announced(self):
+        head, body = self.request("PUT\nFILENAME: x.txt\nFILESIZE: 5\n\n", b"12345EXTRA")
+        self.assertError(head, rb"more data")
+        # The temporary file goes once the server has closed the connection.
+        self.wait_until(lambda: not os.listdir(self.root))
+        self.assertEqual(os.listdir(self.root), [])
+
+    def test_ls_of_a_large_directory(self):
+        os.mkdir(os.path.join(self.root, "many"))
+        names = ["file-%05d-%s" % (i, "x" * 100) for i in range(1500)]
+        for name in names:
+            open(os.path.join(self.root, "many", name), "wb").close()
+        head, body = self.request("LS many\n\n")
+        self.assertEqual(head, b"OK\n\n")
+        self.assertGreater(len(body), 128 * 1024)
+        self.assertEqual([e[3].decode() for e in parse_listing(body)], sorted(names))
 
 
 if __name__ == "__main__":
