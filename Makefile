@@ -47,3 +47,30 @@ format:
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)
+
+# Fuzzing (fuzz/, docs/RELIABILITY.md): libFuzzer targets built with Debian's clang under
+# ASan + UBSan in $(BUILD_FUZZ), each run for FUZZ_SECONDS on its seed corpus fuzz/corpus/.
+# `make fuzz` keeps the corpus it grows in $(BUILD_FUZZ)/corpus/ for the next run;
+# `make fuzz-smoke` (CI) starts from the checked-in seeds every time. Both fail on a finding.
+BUILD_FUZZ    ?= build-fuzz
+FUZZ_SECONDS  ?= 60
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+FUZZ_TARGETS  := fuzz_message fuzz_escape fuzz_listing fuzz_path fuzz_client_answers
+
+.PHONY: fuzz-deps fuzz-build fuzz fuzz-smoke
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps PACKAGES="$(PACKAGES) $(FUZZ_PACKAGES)"
+
+$(BUILD_FUZZ)/build.ninja:
+	cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DFERRY_FUZZ=ON -DFERRY_TESTS=OFF
+
+fuzz-build: fuzz-deps $(BUILD_FUZZ)/build.ninja
+	cmake --build $(BUILD_FUZZ) --target fuzzers -j $(JOBS)
+
+fuzz: fuzz-build
+	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) keep $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) fresh $(FUZZ_TARGETS)

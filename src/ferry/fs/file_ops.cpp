@@ -177,6 +177,8 @@ SysResult<std::vector<protocol::Entry>> list_entries(const Fd& root, std::string
     while (trimmed.size() > 1 && trimmed.back() == '/')
       trimmed.remove_suffix(1);
     const std::string_view name = split_path(trimmed).name;
+    // An unfinished upload named directly is hidden as it is in a directory's listing.
+    if (is_temporary_name(name)) return SysError{ENOENT};
     entries.push_back(make_entry(st, std::string(is_special_name(name) ? "." : name)));
     return entries;
   }

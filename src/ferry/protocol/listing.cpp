@@ -65,7 +65,10 @@ std::optional<std::int64_t> parse_utc(std::string_view text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  return static_cast<std::int64_t>(timegm(&tm));
+  const auto seconds = static_cast<std::int64_t>(timegm(&tm));
+  // 9999-12-31T23:59:60Z is past what format_utc can write back.
+  if (seconds < kMinTime || seconds > kMaxTime) return std::nullopt;
+  return seconds;
 }
 
 std::string format_entry(const Entry& entry) {
