@@ -582,5 +582,84 @@ class RobustnessTest(ServerTestCase):
         self.assertEqual([e[3].decode() for e in parse_listing(body)], sorted(names))
 
 
+class FramingTest(ServerTestCase):
+    ferryd_options = ("--transfer-timeout", "1")
+
+    def test_heads_sent_one_byte_at_a_time(self):
+        self.write("a.txt", b"abc")
+        control = self.control()
+        for byte in b"OPEN 0\r\n\r\n":
+            control.sock.send(bytes([byte]))
+            time.sleep(0.002)
+        port = int(re.fullmatch(rb"OPENED (\d+)\n\n", control.answer()).group(1))
+        sock = self.connect(port)
+        for byte in b"GET\r\nFILENAME: a.txt\r\n\r\n":
+            sock.send(bytes([byte]))
+            time.sleep(0.002)
+        self.assertEqual(read_to_eof(sock), b"OK\nFILESIZE: 3\n\nabc")
+
+    def test_head_of_exactly_8_kib_is_accepted_and_one_byte_more_is_not(self):
+        self.write("a.txt", b"abc")
+
+        def head_of(size):
+            start = b"GET\nFILENAME: a.txt\nX-Pad: "
+            return start + b"p" * (size - len(start) - 2) + b"\n\n"
+        self.assertEqual(len(head_of(8192)), 8192)
+        self.assertEqual(self.request(head_of(8192)), (b"OK\nFILESIZE: 3\n\n", b"abc"))
+        head, body = self.request(head_of(8193))
+        self.assertError(head, rb"too long")
+        # The same limit on the control connection.
+        pad = b"OPEN 0\nX-Pad: "
+        control = self.control()
+        self.assertRegex(control.request(pad + b"p" * (8192 - len(pad) - 2) + b"\n\n"),
+                         rb"^OPENED \d+\n\n$")
+        self.assertError(control.request(pad + b"p" * (8193 - len(pad) - 2) + b"\n\n"),
+                         rb"too long")
+        self.assertEqual(read_to_eof(control.sock, control.buffer), b"")
+
+    def test_an_unfinished_head_on_the_control_connection_times_out(self):
+        control = self.control()
+        control.sock.sendall(b"OPEN 0\n")
+        started = time.monotonic()
+        self.assertIs(closed_by_peer(control.sock, timeout=5.0), True)
+        self.assertGreater(time.monotonic() - started, 0.5)
+
+    def test_a_transfer_port_takes_one_connection_only(self):
+        control = self.control()
+        port = control.open("0")
+        first = self.connect(port)
+        first.sendall(b"LS\n\n")
+        self.assertEqual(read_head(first)[0], b"OK\n\n")
+        with self.assertRaises(ConnectionRefusedError):
+            ferrytest.connect(port, timeout=1.0).close()
+
+    def test_open_of_the_control_port_itself_is_refused(self):
+        control = self.control()
+        self.assertError(control.request("OPEN %d\n\n" % self.port), rb"in use")
+        control.open("0")
+
+    def test_names_in_utf8_and_not(self):
+        data = b"accents"
+        head, _ = self.request("PUT\nFILENAME: \u00e9t\u00e9 \u65e5\u672c.txt\nFILESIZE: 7\n\n"
+                               .encode("utf-8"), data)
+        self.assertEqual(head, b"OK\nFILESIZE: 7\n\n")
+        self.assertEqual(self.read("\u00e9t\u00e9 \u65e5\u672c.txt"), data)
+        with open(os.path.join(os.fsencode(self.root), b"bad\xff name"), "wb"):
+            pass
+        head, body = self.request("LS\n\n")
+        self.assertEqual([e[3] for e in parse_listing(body)],
+                         [b"bad\\xff name", "\u00e9t\u00e9 \u65e5\u672c.txt".encode("utf-8")])
+
+    def test_ls_through_links_and_trailing_slashes(self):
+        os.mkdir(os.path.join(self.root, "sub"))
+        self.write("sub/inner.txt", b"x")
+        os.symlink("sub", os.path.join(self.root, "link_to_sub"))
+        for path in ("sub/", "/sub", "sub//", "link_to_sub", "link_to_sub/", "./sub"):
+            with self.subTest(path=path):
+                head, body = self.request("LS %s\n\n" % path)
+                self.assertEqual(head, b"OK\n\n")
+                self.assertEqual([e[3] for e in parse_listing(body)], [b"inner.txt"])
+
+
 if __name__ == "__main__":
     ferrytest.main()
