@@ -373,10 +373,24 @@ class ReadOnlyTest(ServerTestCase):
 class DataPortsTest(ServerTestCase):
     def setUp(self):
         super().setUp()
-        # Below the usual ephemeral range, so that nothing else is likely to hold them.
-        self.low = random.Random().randrange(20000, 30000)
-        self.high = self.low + 2
+        # Below the usual ephemeral range, so that nothing else is likely to hold them; and
+        # checked free a moment ago.
+        rng = random.Random()
+        for _ in range(50):
+            self.low = rng.randrange(20000, 30000)
+            self.high = self.low + 2
+            if all(self.bindable(port) for port in range(self.low, self.high + 1)):
+                break
         self.ranged = self.start_server(("--data-ports", "%d-%d" % (self.low, self.high)))
+
+    @staticmethod
+    def bindable(port):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind((ferrytest.LOOPBACK, port))
+                return True
+            except OSError:
+                return False
 
     def test_open_zero_picks_from_the_range_and_others_are_refused(self):
         control = self.control(self.ranged.port)
@@ -434,7 +448,7 @@ class TimeoutTest(ServerTestCase):
         opened = time.monotonic()
         head, _ = transfer(used, "LS\n\n")
         self.assertEqual(head, b"OK\n\n")
-        time.sleep(max(0.0, opened + 1.5 - time.monotonic()))
+        time.sleep(max(0.0, opened + 1.8 - time.monotonic()))
         with self.assertRaises(ConnectionRefusedError):
             ferrytest.connect(unused, timeout=1.0).close()
         self.assertIsNotNone(self.server.wait_log(
