@@ -26,12 +26,18 @@ ControlConnection::ControlConnection(std::string host, std::string port, net::Ti
 
 void ControlConnection::connect() {
   buffer_.clear();
+  opens_in_flight_ = 0;
   socket_ = net::connect_to(host_, port_, timeout_);
   peer_ = net::peer_of(socket_.get());
 }
 
-void ControlConnection::reconnect() {
+void ControlConnection::drop() {
   socket_.reset();
+  opens_in_flight_ = 0;
+}
+
+void ControlConnection::reconnect() {
+  drop();
   fmt::print(stderr, "ferry: the control connection was closed; reconnecting to {} port {}\n",
              host_, port_);
   try {
@@ -45,20 +51,25 @@ void ControlConnection::reconnect() {
 
 fs::Fd ControlConnection::open_transfer() {
   bool reconnected = false;
-  if (!socket_.valid() || net::peer_has_closed(socket_.get())) {
+  // (peer_has_closed drops unread bytes: not while a prefetched answer is on its way.)
+  if (!socket_.valid() || (opens_in_flight_ == 0 && net::peer_has_closed(socket_.get()))) {
     reconnect();
     reconnected = true;
   }
   std::string head;
   for (;;) {
     try {
-      net::write_all(socket_.get(), client::open_request(), timeout_);
+      if (opens_in_flight_ > 0) {
+        --opens_in_flight_;  // asked for by the previous command
+      } else {
+        net::write_all(socket_.get(), client::open_request(), timeout_);
+      }
       head = net::read_head(socket_.get(), buffer_, timeout_);
       break;
     } catch (const net::NetError& e) {
       // Whatever happened, the state of this connection is unknown now: a late answer
       // must not be taken for the next one.
-      socket_.reset();
+      drop();
       if (reconnected || !is_closed_by_peer(e)) throw;
     }
     reconnect();
@@ -69,13 +80,21 @@ fs::Fd ControlConnection::open_transfer() {
   try {
     answer = parse_answer(head);
   } catch (const net::NetError&) {
-    socket_.reset();
+    drop();
     throw;
   }
   const auto port = client::opened_port(answer);
   if (!port) {
-    socket_.reset();
+    drop();
     throw_unexpected(answer, "OPENED <port>");
+  }
+  if (prefetch_ && opens_in_flight_ == 0) {
+    try {
+      net::write_all(socket_.get(), client::open_request(), timeout_);
+      ++opens_in_flight_;
+    } catch (const net::NetError&) {
+      drop();  // the next command reconnects
+    }
   }
   try {
     return net::connect_to(peer_.with_port(*port), timeout_);

@@ -23,8 +23,14 @@ class ControlConnection {
   // `QUIT`, a short wait for `BYE`, close. Never throws.
   void quit();
 
+  // When more commands follow (a script), each open_transfer() also asks for the next
+  // command's port before it connects to its own, so that the server opens it while this
+  // transfer runs: one round trip less per command. The answers come in order.
+  void set_prefetch(bool more_commands_follow) { prefetch_ = more_commands_follow; }
+
  private:
   void reconnect();
+  void drop();  // the connection's state is unknown: close it, forget what was asked
 
   std::string host_;
   std::string port_;
@@ -32,6 +38,8 @@ class ControlConnection {
   fs::Fd socket_;
   net::Endpoint peer_;
   std::string buffer_;  // bytes received after the last answer
+  bool prefetch_ = false;
+  int opens_in_flight_ = 0;  // OPENs sent ahead whose answers are not read yet
 };
 
 }  // namespace ferry::cli

@@ -1,5 +1,7 @@
 #include "session_modes.hpp"
 
+#include <poll.h>
+
 #include <cstdlib>
 #include <memory>
 
@@ -25,12 +27,21 @@ int finish(ClientContext& context, bool any_failed) {
   return any_failed ? 1 : 0;
 }
 
+// Whether the input can be read now without waiting: then another command probably follows
+// (or the end, and one prefetched port goes unused). Never reads ahead, so that a program
+// that feeds commands one at a time and waits for their output cannot deadlock with us.
+bool more_input_ready(std::FILE* input) {
+  pollfd ready{::fileno(input), POLLIN, 0};
+  return ::poll(&ready, 1, 0) > 0;
+}
+
 }  // namespace
 
 int run_command_list(ClientContext& context, const std::vector<std::string>& commands) {
   bool any_failed = false;
-  for (const std::string& command : commands) {
-    if (!run_one(context, command, any_failed)) break;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    context.control.set_prefetch(i + 1 < commands.size());
+    if (!run_one(context, commands[i], any_failed)) break;
   }
   return finish(context, any_failed);
 }
@@ -47,6 +58,7 @@ int run_script(ClientContext& context, std::FILE* input) {
       line.pop_back();
     const std::size_t first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
+    context.control.set_prefetch(more_input_ready(input));
     if (!run_one(context, line, any_failed)) break;
   }
   std::free(raw);

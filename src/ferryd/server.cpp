@@ -14,7 +14,9 @@
 #include "use_nothrow.hpp"
 
 #include <csignal>
+#include <cstdio>
 #include <thread>
+#include <tuple>
 
 #include "endpoint_text.hpp"
 #include "ferry/fs/confine.hpp"
@@ -56,6 +58,22 @@ tcp::acceptor open_listener(asio::io_context& context, const ServerConfig& confi
   }
   acceptor.listen(asio::socket_base::max_listen_connections);
   return acceptor;
+}
+
+// The kernel's ephemeral port range, where transfer ports are picked when no --data-ports
+// range is set.
+std::pair<std::uint16_t, std::uint16_t> ephemeral_port_range() {
+  unsigned low = 32768, high = 60999;
+  if (std::FILE* file = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    unsigned read_low = 0, read_high = 0;
+    if (std::fscanf(file, "%u %u", &read_low, &read_high) == 2 && read_low >= 1024 &&
+        read_low <= read_high && read_high <= 65535) {
+      low = read_low;
+      high = read_high;
+    }
+    std::fclose(file);
+  }
+  return {static_cast<std::uint16_t>(low), static_cast<std::uint16_t>(high)};
 }
 
 // The first thing a session over the limit reads, then the close. Non-blocking: a fresh
@@ -170,6 +188,12 @@ awaitable<void> Server::shut_down(tcp::acceptor& acceptor, asio::signal_set& sig
 int run_server(const ServerConfig& config) {
   ServerState state;
   state.config = config;
+  if (config.has_data_port_range()) {
+    state.pick_port_min = config.data_port_min;
+    state.pick_port_max = config.data_port_max;
+  } else {
+    std::tie(state.pick_port_min, state.pick_port_max) = ephemeral_port_range();
+  }
   auto root = ferry::fs::open_root(config.root.c_str());
   if (!root) {
     spdlog::critical("cannot serve {}: {}", config.root, ferry::fs::describe(root.error()));

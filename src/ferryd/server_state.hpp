@@ -59,6 +59,8 @@ class Registration {
 
 struct ServerState {
   ServerConfig config;
+  std::uint16_t pick_port_min = 0;  // where `OPEN 0` picks from: --data-ports, else the
+  std::uint16_t pick_port_max = 0;  // kernel's ephemeral port range
   ferry::fs::Fd root;
   std::vector<std::unique_ptr<Worker>> workers;
   asio::thread_pool disk_pool{2};  // fsync and other waits on the disk, off the workers
