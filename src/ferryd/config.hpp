@@ -21,9 +21,10 @@ struct ServerConfig {
   std::chrono::seconds head_timeout{30};      // a started message head must be complete by then
   std::chrono::seconds shutdown_grace{5};     // running transfers may finish after SIGTERM
   std::size_t max_sessions = 1000;
-  std::size_t max_open_ports = 16;  // per session: opened and not yet connected
-  unsigned threads = 0;             // 0: one per core
-  std::string log_level = "info";   // applied after the first line, which is always logged
+  std::size_t max_sessions_per_address = 0;  // 0: no limit (many users behind one NAT)
+  std::size_t max_open_ports = 16;           // per session: opened and not yet connected
+  unsigned threads = 0;                      // 0: one per core
+  std::string log_level = "info";            // applied after the first line, which is always logged
 
   bool has_data_port_range() const { return data_port_min != 0; }
 };

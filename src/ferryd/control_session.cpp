@@ -62,9 +62,14 @@ std::optional<std::uint16_t> parse_port(const std::optional<std::string>& argume
 
 class ControlSession final : public Closable, public std::enable_shared_from_this<ControlSession> {
  public:
-  ControlSession(tcp::socket socket, ServerState& state, Worker& worker, std::uint64_t id)
-      : socket_(std::move(socket)), state_(state), worker_(worker), id_(id) {}
-  ~ControlSession() { state_.sessions.fetch_sub(1); }
+  ControlSession(tcp::socket socket, ServerState& state, Worker& worker, std::uint64_t id,
+                 std::string admitted_address)
+      : socket_(std::move(socket)),
+        state_(state),
+        worker_(worker),
+        id_(id),
+        admitted_address_(std::move(admitted_address)) {}
+  ~ControlSession() { state_.sessions.release(admitted_address_); }
 
   void start();
   void close() override { end("server shutting down"); }
@@ -88,6 +93,7 @@ class ControlSession final : public Closable, public std::enable_shared_from_thi
   ServerState& state_;
   Worker& worker_;
   std::uint64_t id_;
+  std::string admitted_address_;
   std::optional<Registration> registration_;
   asio::ip::address peer_address_;
   asio::ip::address local_address_;
@@ -369,8 +375,9 @@ awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) 
 }  // namespace
 
 void start_control_session(tcp::socket socket, ServerState& state, Worker& worker,
-                           std::uint64_t session_id) {
-  auto session = std::make_shared<ControlSession>(std::move(socket), state, worker, session_id);
+                           std::uint64_t session_id, std::string admitted_address) {
+  auto session = std::make_shared<ControlSession>(std::move(socket), state, worker, session_id,
+                                                  std::move(admitted_address));
   asio::post(worker.context, [session] { session->start(); });
 }
 

@@ -76,6 +76,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-sessions", config.max_sessions,
                  "Control sessions served at once; more are refused (default 1000)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  app.add_option("--max-sessions-per-ip", config.max_sessions_per_address,
+                 "Control sessions one client address may hold at once (default 0: no limit)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}));
   app.add_option("--max-open-ports", config.max_open_ports,
                  "Transfer ports a session may hold opened and not yet connected (default 16)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));

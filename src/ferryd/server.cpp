@@ -13,6 +13,8 @@
 #include <asio/use_awaitable.hpp>
 #include "use_nothrow.hpp"
 
+#include <time.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -78,9 +80,8 @@ std::pair<std::uint16_t, std::uint16_t> ephemeral_port_range() {
 
 // The first thing a session over the limit reads, then the close. Non-blocking: a fresh
 // socket's send buffer always has room for these few bytes.
-void refuse_session(tcp::socket& socket, std::size_t limit) {
-  const std::string answer =
-      ferry::protocol::format_error(fmt::format("too many sessions (limit {})", limit));
+void refuse_session(tcp::socket& socket, const std::string& reason) {
+  const std::string answer = ferry::protocol::format_error(reason);
   asio::error_code ec;
   socket.non_blocking(true, ec);
   socket.send(asio::buffer(answer), 0, ec);
@@ -116,15 +117,16 @@ awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
     }
     tcp::socket socket(std::move(accepted));
     const std::uint64_t id = state_.next_session_id.fetch_add(1);
-    if (state_.sessions.fetch_add(1) >= state_.config.max_sessions) {
-      state_.sessions.fetch_sub(1);
-      asio::error_code peer_ec;
-      spdlog::warn("session {}: refused {}: too many sessions (limit {})", id,
-                   to_text(socket.remote_endpoint(peer_ec)), state_.config.max_sessions);
-      refuse_session(socket, state_.config.max_sessions);
+    asio::error_code peer_ec;
+    const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) continue;  // already gone
+    std::string address = normalize(peer.address()).to_string();
+    if (const auto refusal = state_.sessions.admit(address)) {
+      spdlog::warn("session {}: refused {}: {}", id, to_text(peer), *refusal);
+      refuse_session(socket, *refusal);
       continue;
     }
-    start_control_session(std::move(socket), state_, worker, id);
+    start_control_session(std::move(socket), state_, worker, id, std::move(address));
   }
 }
 
@@ -186,8 +188,7 @@ awaitable<void> Server::shut_down(tcp::acceptor& acceptor, asio::signal_set& sig
 }  // namespace
 
 int run_server(const ServerConfig& config) {
-  ServerState state;
-  state.config = config;
+  ServerState state(config);
   if (config.has_data_port_range()) {
     state.pick_port_min = config.data_port_min;
     state.pick_port_max = config.data_port_max;
@@ -200,9 +201,15 @@ int run_server(const ServerConfig& config) {
     return 1;
   }
   state.root = std::move(*root);
-  if (const int removed = ferry::fs::remove_stale_temporaries(state.root, ""); removed > 0) {
-    spdlog::info("removed {} unfinished upload(s) left in the root by an earlier run", removed);
-  }
+  // Unfinished uploads of a server that was killed: swept in the background, so that a large
+  // tree does not delay the start. Only files written before this start are touched.
+  timespec started{};
+  ::clock_gettime(CLOCK_REALTIME, &started);
+  asio::post(state.disk_pool, [&state, started] {
+    if (const int removed = ferry::fs::remove_stale_uploads(state.root, started); removed > 0) {
+      spdlog::info("removed {} unfinished upload(s) left by an earlier run", removed);
+    }
+  });
 
   const unsigned threads =
       config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());

@@ -18,6 +18,7 @@
 
 #include "config.hpp"
 #include "ferry/fs/fd.hpp"
+#include "session_limits.hpp"
 
 namespace ferryd {
 
@@ -58,13 +59,15 @@ class Registration {
 };
 
 struct ServerState {
-  ServerConfig config;
+  explicit ServerState(const ServerConfig& settings) : config(settings) {}
+
+  const ServerConfig config;
   std::uint16_t pick_port_min = 0;  // where `OPEN 0` picks from: --data-ports, else the
   std::uint16_t pick_port_max = 0;  // kernel's ephemeral port range
   ferry::fs::Fd root;
   std::vector<std::unique_ptr<Worker>> workers;
   asio::thread_pool disk_pool{2};  // fsync and other waits on the disk, off the workers
-  std::atomic<std::size_t> sessions{0};
+  SessionLimits sessions{config.max_sessions, config.max_sessions_per_address};
   std::atomic<std::size_t> transfers{0};
   std::atomic<std::uint64_t> next_session_id{1};
   std::atomic<bool> stopping{false};

@@ -6,6 +6,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace ferryd {
 
@@ -13,8 +14,9 @@ struct ServerState;
 struct Worker;
 
 // A control connection: OPEN and QUIT, until the client leaves, idles out or the server stops.
+// It holds the place `admitted_address` took in state.sessions, and gives it back at its end.
 void start_control_session(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,
-                           std::uint64_t session_id);
+                           std::uint64_t session_id, std::string admitted_address);
 
 // A transfer connection: one GET, PUT or LS request and its data.
 void start_transfer(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,

@@ -490,40 +490,54 @@ TEST_F(FileOpsTest, ListEntriesEmptyDirectory) {
   EXPECT_TRUE(entries->empty());
 }
 
-// ---------------------------------------------------------------- remove_stale_temporaries
+TEST_F(FileOpsTest, OpenForReadingDoesNotFindAnUnfinishedUpload) {
+  auto upload = Upload::begin(root(), "a/b/file", 4);
+  ASSERT_TRUE(upload.ok());
+  auto file = open_for_reading(root(), "a/b/" + upload->temporary_name());
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.error().code, ENOENT);
+}
 
-TEST_F(FileOpsTest, RemoveStaleTemporaries) {
+// ---------------------------------------------------------------- remove_stale_uploads
+
+timespec now_plus(int seconds) {
+  timespec t{};
+  ::clock_gettime(CLOCK_REALTIME, &t);
+  t.tv_sec += seconds;
+  return t;
+}
+
+TEST_F(FileOpsTest, RemoveStaleUploadsSweepsTheWholeTree) {
   write_file(in_root(".ferry-tmp-1"), "x");
   write_file(in_root(".ferry-tmp-2"), "x");
   write_file(in_root("keep.txt"), "x");
   write_file(in_root(".ferry-tmpx"), "x");
   write_file(in_root("a/.ferry-tmp-3"), "x");
-  EXPECT_EQ(remove_stale_temporaries(root(), ""), 2);
+  write_file(in_root("a/b/.ferry-tmp-4"), "x");
+  EXPECT_EQ(remove_stale_uploads(root(), now_plus(1)), 4);
   EXPECT_EQ(names_in(root_path()), (std::set<std::string>{".ferry-tmpx", "a", "keep.txt"}));
-  // Only the one directory: the subdirectory's temporary is still there.
-  EXPECT_TRUE(exists(in_root("a/.ferry-tmp-3")));
-  EXPECT_EQ(remove_stale_temporaries(root(), "/a"), 1);
   EXPECT_EQ(names_in(in_root("a")), (std::set<std::string>{"b"}));
-  EXPECT_EQ(remove_stale_temporaries(root(), "a"), 0);
+  EXPECT_TRUE(temporaries_in(in_root("a/b")).empty());
+  EXPECT_EQ(remove_stale_uploads(root(), now_plus(1)), 0);
 }
 
-TEST_F(FileOpsTest, RemoveStaleTemporariesOfAnAbandonedUpload) {
+TEST_F(FileOpsTest, RemoveStaleUploadsKeepsUploadsWrittenSinceTheCutoff) {
   auto upload = Upload::begin(root(), "a/b/file", 4);
   ASSERT_TRUE(upload.ok());
-  EXPECT_EQ(remove_stale_temporaries(root(), "a/b"), 1);
+  // A cutoff in the past: this upload was written after it (it belongs to the running server).
+  EXPECT_EQ(remove_stale_uploads(root(), now_plus(-60)), 0);
+  EXPECT_EQ(temporaries_in(in_root("a/b")).size(), 1u);
+  // A cutoff after it: an abandoned upload of an earlier run.
+  EXPECT_EQ(remove_stale_uploads(root(), now_plus(1)), 1);
   EXPECT_TRUE(temporaries_in(in_root("a/b")).empty());
   EXPECT_EQ(read_file(in_root("a/b/file")), kInsideContent);
 }
 
-TEST_F(FileOpsTest, RemoveStaleTemporariesStaysInside) {
+TEST_F(FileOpsTest, RemoveStaleUploadsStaysInside) {
   write_file(outside_path() + "/.ferry-tmp-outside", "keep me");
   make_symlink(outside_path(), in_root("abs_out"));
   make_symlink("../outside", in_root("rel_out"));
-  EXPECT_EQ(remove_stale_temporaries(root(), "abs_out"), 0);
-  EXPECT_EQ(remove_stale_temporaries(root(), "rel_out"), 0);
-  EXPECT_EQ(remove_stale_temporaries(root(), "../outside"), 0);
-  EXPECT_EQ(remove_stale_temporaries(root(), "nothing"), 0);
-  EXPECT_EQ(remove_stale_temporaries(root(), "a/b/file"), 0);
+  EXPECT_EQ(remove_stale_uploads(root(), now_plus(1)), 0);
   EXPECT_EQ(read_file(outside_path() + "/.ferry-tmp-outside"), "keep me");
 }
 

@@ -63,6 +63,8 @@ SplitPath split_path(std::string_view path) {
 }
 
 SysResult<ReadableFile> open_for_reading(const Fd& root, std::string_view path) {
+  // An unfinished upload is not a file yet (LS does not show it either).
+  if (is_temporary_name(split_path(path).name)) return SysError{ENOENT};
   // O_NONBLOCK: opening a FIFO someone left in the root must not hang the server.
   auto fd = open_in_root(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (!fd) return fd.error();
@@ -205,19 +207,43 @@ SysResult<std::vector<protocol::Entry>> list_entries(const Fd& root, std::string
   return entries;
 }
 
-int remove_stale_temporaries(const Fd& root, std::string_view directory) {
-  auto target = open_in_root(root, directory, O_RDONLY | O_DIRECTORY);
-  if (!target) return 0;
-  DIR* listing = ::fdopendir(target->release());
-  if (listing == nullptr) return 0;
+namespace {
+
+bool is_before(const timespec& a, const timespec& b) {
+  return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+// Walks one directory (taking ownership of `directory_fd`), then its subdirectories.
+int remove_stale_uploads_in(int directory_fd, const timespec& cutoff, int depth) {
+  DIR* listing = ::fdopendir(directory_fd);
+  if (listing == nullptr) {
+    ::close(directory_fd);
+    return 0;
+  }
   int removed = 0;
   while (const dirent* item = ::readdir(listing)) {
-    if (is_temporary_name(item->d_name) && ::unlinkat(::dirfd(listing), item->d_name, 0) == 0) {
+    const std::string_view name = item->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat st {};
+    if (::fstatat(::dirfd(listing), item->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(st.st_mode) && depth < 64) {
+      const int child =
+          ::openat(::dirfd(listing), item->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (child >= 0) removed += remove_stale_uploads_in(child, cutoff, depth + 1);
+    } else if (S_ISREG(st.st_mode) && is_temporary_name(name) && is_before(st.st_mtim, cutoff) &&
+               ::unlinkat(::dirfd(listing), item->d_name, 0) == 0) {
       ++removed;
     }
   }
   ::closedir(listing);
   return removed;
+}
+
+}  // namespace
+
+int remove_stale_uploads(const Fd& root, const timespec& cutoff) {
+  const int top = ::openat(root.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return top < 0 ? 0 : remove_stale_uploads_in(top, cutoff, 0);
 }
 
 }  // namespace ferry::fs

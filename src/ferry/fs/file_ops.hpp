@@ -2,6 +2,8 @@
 
 // The file operations behind GET, PUT and LS. Every path goes through open_in_root.
 
+#include <time.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -65,8 +67,10 @@ class Upload {
 // temporary upload files; for a path that is not a directory, that one entry.
 SysResult<std::vector<protocol::Entry>> list_entries(const Fd& root, std::string_view path);
 
-// Removes temporary upload files left in `directory` (relative to root) by a server that
-// was killed; returns how many were removed. Only the one directory, not its subtree.
-int remove_stale_temporaries(const Fd& root, std::string_view directory);
+// Removes the temporary files of uploads that a killed server left anywhere in the tree,
+// those last written before `cutoff` (the server's start: an upload of the running server
+// writes after it). Symbolic links are not followed; at most 64 directory levels deep.
+// Returns how many were removed.
+int remove_stale_uploads(const Fd& root, const timespec& cutoff);
 
 }  // namespace ferry::fs
