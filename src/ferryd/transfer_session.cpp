@@ -50,6 +50,20 @@ std::string ok_with_size(std::uint64_t size) {
   return format_message("OK", {{"FILESIZE", std::to_string(size)}});
 }
 
+// write(2) until all is written; 0 or the errno.
+int write_all(int fd, const char* data, std::size_t length) {
+  while (length > 0) {
+    const ssize_t n = ::write(fd, data, length);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data += n;
+    length -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
 // What one request did, for its log line.
 struct Outcome {
   std::uint64_t bytes = 0;
@@ -77,6 +91,13 @@ class Transfer final : public Closable {
  private:
   awaitable<Outcome> get(const std::string& path);
   awaitable<Outcome> put(const std::string& path, const std::string* size_text);
+  struct Received {
+    enum class End { complete, lost, refused };
+    End end = End::complete;
+    std::string message;  // when refused: the reason for the ERROR answer
+  };
+  awaitable<Received> receive(ferry::fs::Upload& upload, std::uint64_t size,
+                              std::uint64_t& received);
   awaitable<Outcome> list(const std::string& path);
   awaitable<Outcome> refuse(std::string message);
   awaitable<bool> send(const std::string& text);
@@ -224,90 +245,18 @@ awaitable<Outcome> Transfer::put(const std::string& path, const std::string* siz
   if (!upload) co_return co_await refuse(ferry::fs::describe(upload.error()) + ": " + path);
 
   Outcome outcome;
-  const auto write_all = [&](const char* data, std::size_t length) -> int {
-    while (length > 0) {
-      const ssize_t n = ::write(upload->fd(), data, length);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return errno;
-      }
-      data += n;
-      length -= static_cast<std::size_t>(n);
-    }
-    return 0;
-  };
-
-  // Bytes that arrived with the head come first.
-  if (buffer_.size() > size) co_return co_await refuse("more data than FILESIZE announced");
-  if (const int error = write_all(buffer_.data(), buffer_.size()); error != 0) {
-    co_return co_await refuse(ferry::fs::describe({error}) + ": " + path);
+  const Received received = co_await receive(*upload, size, outcome.bytes);
+  if (received.end == Received::End::lost) {
+    outcome.error = cause(fmt::format("connection closed after {} of {} bytes; upload discarded",
+                                      outcome.bytes, size));
+    co_return outcome;  // ~Upload removes the temporary file
   }
-  outcome.bytes = buffer_.size();
-  buffer_ = {};
-
-  // splice moves the data from the socket to the file without a copy through user space;
-  // a file system that does not take splice gets the bytes through a buffer instead.
-  auto pipe = ferry::net::SplicePipe::open(kPutPipeSize);
-  std::vector<char> chunk;
-  socket_.native_non_blocking(true);
-  const int socket_fd = socket_.native_handle();
-  while (outcome.bytes < size) {
-    const std::uint64_t left = size - outcome.bytes;
-    if (pipe) {
-      using State = ferry::net::SplicePipe::Step::State;
-      const auto step =
-          pipe->move(socket_fd, upload->fd(),
-                     static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)));
-      if (step.state == State::moved) {
-        outcome.bytes += step.bytes;
-        progressed();
-        continue;
-      }
-      if (step.state == State::would_block) {
-        const std::tuple<asio::error_code> waited =
-            co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
-        if (!std::get<0>(waited)) continue;
-      }
-      if (step.state == State::output_error) {
-        co_return co_await refuse(ferry::fs::describe({step.error}) + ": " + path);
-      }
-      if (step.state == State::output_unsupported) {
-        chunk.resize(kPutBufferSize);
-        for (std::size_t pending = step.bytes; pending > 0;) {
-          const ssize_t n = ::read(pipe->read_end(), chunk.data(), std::min(pending, chunk.size()));
-          if (n <= 0) co_return co_await refuse("internal pipe failed");
-          if (const int error = write_all(chunk.data(), static_cast<std::size_t>(n)); error != 0) {
-            co_return co_await refuse(ferry::fs::describe({error}) + ": " + path);
-          }
-          pending -= static_cast<std::size_t>(n);
-          outcome.bytes += static_cast<std::uint64_t>(n);
-        }
-        pipe.reset();
-        continue;
-      }
-      // The socket ended or failed (or the wait for it did).
-      outcome.error = cause(fmt::format("connection closed after {} of {} bytes; upload discarded",
-                                        outcome.bytes, size));
-      co_return outcome;  // ~Upload removes the temporary file
-    }
-
-    const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(left, kPutBufferSize));
-    chunk.resize(kPutBufferSize);
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk.data(), want), use_nothrow);
-    if (ec) {
-      outcome.error = cause(fmt::format("connection closed after {} of {} bytes; upload discarded",
-                                        outcome.bytes, size));
-      co_return outcome;
-    }
-    if (const int error = write_all(chunk.data(), n); error != 0) {
-      co_return co_await refuse(ferry::fs::describe({error}) + ": " + path);
-    }
-    outcome.bytes += n;
-    progressed();
+  if (received.end == Received::End::refused) {
+    upload->abort();  // now, not after the answer and the drain
+    Outcome refused = co_await refuse(received.message + ": " + path);
+    refused.bytes = outcome.bytes;
+    co_return refused;
   }
-  asio::error_code ec;
-  if (socket_.available(ec) > 0) co_return co_await refuse("more data than FILESIZE announced");
 
   // fsync and rename wait for the disk: done on the disk pool so this worker's other
   // connections go on meanwhile.
@@ -319,13 +268,83 @@ awaitable<Outcome> Transfer::put(const std::string& path, const std::string* siz
       },
       asio::use_awaitable);
   if (committed.code != 0) {
+    upload->abort();
     co_return co_await refuse(ferry::fs::describe(committed) + ": " + path);
   }
   const std::string answer = ok_with_size(size);
-  if (!co_await send(answer)) {
-    outcome.error = "stored, but the client left before the answer";
-  }
+  if (!co_await send(answer)) outcome.error = "stored, but the client left before the answer";
   co_return outcome;
+}
+
+// Moves exactly `size` bytes of upload data into the file: first those that came with the
+// head, then the socket's, with splice (no copy through user space) or, on a file system
+// that does not take splice, through a buffer.
+awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::uint64_t size,
+                                                std::uint64_t& received) {
+  using End = Received::End;
+  const auto write_failed = [](int error) {
+    return Received{End::refused, ferry::fs::describe({error})};
+  };
+  if (buffer_.size() > size) co_return Received{End::refused, "more data than FILESIZE announced"};
+  if (const int error = write_all(upload.fd(), buffer_.data(), buffer_.size()); error != 0) {
+    co_return write_failed(error);
+  }
+  received = buffer_.size();
+  buffer_ = {};
+
+  auto pipe = ferry::net::SplicePipe::open(kPutPipeSize);
+  std::vector<char> chunk;
+  socket_.native_non_blocking(true);
+  const int socket_fd = socket_.native_handle();
+  while (received < size) {
+    const std::uint64_t left = size - received;
+    if (pipe) {
+      using State = ferry::net::SplicePipe::Step::State;
+      const auto step = pipe->move(
+          socket_fd, upload.fd(), static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)));
+      if (step.state == State::moved) {
+        received += step.bytes;
+        progressed();
+        continue;
+      }
+      if (step.state == State::would_block) {
+        const std::tuple<asio::error_code> waited =
+            co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
+        if (std::get<0>(waited)) co_return Received{End::lost, {}};
+        continue;
+      }
+      if (step.state == State::output_error) co_return write_failed(step.error);
+      if (step.state != State::output_unsupported) co_return Received{End::lost, {}};
+      // Empty the pipe through the buffer, and go on without it.
+      chunk.resize(kPutBufferSize);
+      for (std::size_t pending = step.bytes; pending > 0;) {
+        const ssize_t n = ::read(pipe->read_end(), chunk.data(), std::min(pending, chunk.size()));
+        if (n <= 0) co_return Received{End::refused, "internal pipe failed"};
+        if (const int error = write_all(upload.fd(), chunk.data(), static_cast<std::size_t>(n));
+            error != 0) {
+          co_return write_failed(error);
+        }
+        pending -= static_cast<std::size_t>(n);
+        received += static_cast<std::uint64_t>(n);
+      }
+      pipe.reset();
+      continue;
+    }
+
+    chunk.resize(kPutBufferSize);
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk.data(), want), use_nothrow);
+    if (ec) co_return Received{End::lost, {}};
+    if (const int error = write_all(upload.fd(), chunk.data(), n); error != 0) {
+      co_return write_failed(error);
+    }
+    received += n;
+    progressed();
+  }
+  asio::error_code ec;
+  if (socket_.available(ec) > 0)
+    co_return Received{End::refused, "more data than FILESIZE announced"};
+  co_return Received{End::complete, {}};
 }
 
 awaitable<Outcome> Transfer::list(const std::string& path) {
