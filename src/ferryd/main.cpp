@@ -115,5 +115,8 @@ int main(int argc, char** argv) {
 
   // A peer that resets during sendfile must give EPIPE, not kill the server.
   std::signal(SIGPIPE, SIG_IGN);
+  // A write past RLIMIT_FSIZE (`ulimit -f`) must fail that PUT with EFBIG ("file too
+  // large"), not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
   return ferryd::run_server(config);
 }
