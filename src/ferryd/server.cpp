@@ -226,6 +226,10 @@ int run_server(const ServerConfig& config) {
     spdlog::critical("cannot listen on port {}: {}", config.port, e.code().message());
     return 1;
   }
+  // Before the listening line, which tells scripts that the server is ready: a SIGTERM sent
+  // as soon as it appears must find the handler in place (it was the default action, exit by
+  // the signal, in a third of the tries).
+  asio::signal_set signals(main_context, SIGINT, SIGTERM);
   const tcp::endpoint local = acceptor.local_endpoint();
   const bool dual_stack = config.bind_address.empty() && local.address().is_v6();
   spdlog::info("ferryd {} listening on {}{}, serving {}{}", ferry::kVersion, to_text(local),
@@ -234,7 +238,6 @@ int run_server(const ServerConfig& config) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 
   Server server(state);
-  asio::signal_set signals(main_context, SIGINT, SIGTERM);
   asio::co_spawn(main_context, server.accept_loop(acceptor), log_failure("accept loop"));
   asio::co_spawn(main_context, server.shut_down(acceptor, signals), log_failure("shutdown"));
   for (auto& worker : state.workers) {
