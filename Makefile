@@ -74,3 +74,13 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) fresh $(FUZZ_TARGETS)
+
+# The soak test (issue 4, docs/RELIABILITY.md "Load"): SOAK_CLIENTS clients mixing GET, PUT
+# and LS on overlapping files for SOAK_SECONDS, every transfer checked by sha256; fails on any
+# corrupted or lost transfer, any error, or a temporary file left. `make test` runs a 15 s one.
+SOAK_CLIENTS ?= 200
+SOAK_SECONDS ?= 180
+.PHONY: soak
+soak: build
+	python3 -B tests/soak/soak.py --clients $(SOAK_CLIENTS) --seconds $(SOAK_SECONDS) \
+	  --ferry $(BUILD)/ferry --ferryd $(BUILD)/ferryd
