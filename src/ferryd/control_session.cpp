@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "endpoint_text.hpp"
+#include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/limits.hpp"
 #include "ferry/protocol/message.hpp"
 #include "log_failure.hpp"
@@ -247,34 +248,36 @@ void ControlSession::end(const std::string& reason) {
 
 void ControlSession::handle_open(const ferry::protocol::Message& message) {
   const auto& config = state_.config;
+  // Every refusal is answered and logged (a flood of OPENs shows in the log).
+  const auto refuse = [this](const std::string& error) {
+    spdlog::warn("session {}: OPEN refused: {}", id_, ferry::protocol::escape(error));
+    answer(format_error(error));
+  };
   const auto requested = parse_port(message.argument);
   if (!requested) {
-    answer(format_error("bad port: " + message.argument.value_or("") +
-                        " (expected a number from 0 to 65535)"));
+    refuse("bad port: " + message.argument.value_or("") + " (expected a number from 0 to 65535)");
     return;
   }
   if (open_ports_.size() >= config.max_open_ports) {
-    answer(format_error(
+    refuse(
         fmt::format("too many transfer ports open: at most {} per session until they are connected",
-                    config.max_open_ports)));
+                    config.max_open_ports));
     return;
   }
   if (*requested != 0 && *requested < 1024) {
-    answer(
-        format_error(fmt::format("port {} refused: ports below 1024 are not allowed", *requested)));
+    refuse(fmt::format("port {} refused: ports below 1024 are not allowed", *requested));
     return;
   }
   if (*requested != 0 && config.has_data_port_range() &&
       (*requested < config.data_port_min || *requested > config.data_port_max)) {
-    answer(format_error(fmt::format("port {} refused: outside the data port range {}-{}",
-                                    *requested, config.data_port_min, config.data_port_max)));
+    refuse(fmt::format("port {} refused: outside the data port range {}-{}", *requested,
+                       config.data_port_min, config.data_port_max));
     return;
   }
 
   auto port = std::make_shared<OpenPort>(socket_.get_executor());
   if (std::string error = bind_port(*port, *requested); !error.empty()) {
-    spdlog::warn("session {}: OPEN {} refused: {}", id_, *requested, error);
-    answer(format_error(error));
+    refuse(error);
     return;
   }
   open_ports_.push_back(port);
