@@ -77,7 +77,6 @@ std::optional<std::string> read_line() {
 int run_interactive(ClientContext& context) {
   rl_catch_signals = 0;
   rl_readline_name = "ferry";
-  bool any_failed = false;
   int exit_signal = 0;
   while (const auto line = read_line()) {
     if (line->find_first_not_of(" \t") == std::string::npos) continue;
@@ -85,7 +84,6 @@ int run_interactive(ClientContext& context) {
     net::clear_interrupt();
     const Outcome outcome = run_command_line(context, *line);
     std::fflush(stdout);
-    if (outcome == Outcome::failed) any_failed = true;
     if (outcome == Outcome::quit) break;
     if (const int signal_number = net::pending_signal();
         signal_number != 0 && signal_number != SIGINT) {
@@ -97,8 +95,8 @@ int run_interactive(ClientContext& context) {
     exit_signal = net::pending_signal();
   }
   context.control.quit();
-  if (exit_signal != 0) return 128 + exit_signal;
-  return any_failed ? 1 : 0;
+  // At the prompt the user has seen every error as it happened: leaving is a success.
+  return exit_signal != 0 ? 128 + exit_signal : 0;
 }
 
 }  // namespace ferry::cli
