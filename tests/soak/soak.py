@@ -62,8 +62,15 @@ def parse_arguments():
 
 
 ARGS = parse_arguments()
-os.environ["FERRYD"] = os.path.abspath(ARGS.ferryd)
-os.environ["FERRY"] = os.path.abspath(ARGS.ferry)
+# Copies of the two programs as they are now: a rebuild of build/ during the run (a shared
+# tree) must not swap them under the test. Absolute: the ferry clients run in folders of
+# their own.
+BINARIES = tempfile.mkdtemp(prefix="ferry-soak-bin-")
+for program in ("ferryd", "ferry"):
+    if os.access(getattr(ARGS, program), os.X_OK):
+        setattr(ARGS, program, shutil.copy2(getattr(ARGS, program), BINARIES))
+ARGS.ferryd, ARGS.ferry = os.path.abspath(ARGS.ferryd), os.path.abspath(ARGS.ferry)
+os.environ["FERRYD"], os.environ["FERRY"] = ARGS.ferryd, ARGS.ferry
 sys.path.insert(0, E2E)
 import ferrytest  # noqa: E402  (needs FERRY/FERRYD set first)
 from ferrytest import Control, parse_listing, transfer  # noqa: E402
@@ -443,6 +450,7 @@ class Soak:
         if self.server is not None:
             self.server.kill()
         shutil.rmtree(self.base, ignore_errors=True)
+        shutil.rmtree(BINARIES, ignore_errors=True)
 
 
 def main():
