@@ -6,6 +6,7 @@ BUILD_ASAN   ?= build-asan
 JOBS         ?= $(shell nproc)
 PACKAGES     := cmake ninja-build g++ pkg-config libasio-dev libcli11-dev libfmt-dev \
                 libspdlog-dev libreadline-dev libgtest-dev python3
+BENCH_PACKAGES := iperf3 vsftpd python3-pyftpdlib curl lftp gnuplot-nox
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build run test test-asan check format clean
@@ -84,3 +85,17 @@ SOAK_SECONDS ?= 180
 soak: build
 	python3 -B tests/soak/soak.py --clients $(SOAK_CLIENTS) --seconds $(SOAK_SECONDS) \
 	  --ferry $(BUILD)/ferry --ferryd $(BUILD)/ferryd
+
+# The benchmark (issue 3): installs its peers, builds Release, runs everything side by side
+# and writes bench/results/latest.{md,json,png}. BENCH_ARGS="--repeats 3" for a shorter run.
+.PHONY: bench
+bench: build
+	@missing=""; \
+	for p in $(BENCH_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing missing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	fi
+	$(SUDO) /usr/bin/python3 bench/run.py --ferry $(BUILD)/ferry --ferryd $(BUILD)/ferryd $(BENCH_ARGS)
