@@ -41,7 +41,7 @@ $(BUILD_ASAN)/build.ninja:
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps $(BUILD_ASAN)/build.ninja
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
-	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+	scripts/ctest-sanitized.sh $(BUILD_ASAN) $(JOBS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
@@ -99,3 +99,34 @@ bench: build
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
 	fi
 	$(SUDO) /usr/bin/python3 bench/run.py --ferry $(BUILD)/ferry --ferryd $(BUILD)/ferryd $(BENCH_ARGS)
+
+# Sanitizers and static checks (docs/RELIABILITY.md). `make test-tsan`: the whole suite under
+# ThreadSanitizer, built with Debian's clang (so CI also proves the clang build free of
+# warnings). `make tidy`: clang-tidy with .clang-tidy over every project .cpp; fails on any
+# finding. Both install clang, clang-tidy and the sanitizer runtimes when missing.
+BUILD_TSAN     ?= build-tsan
+BUILD_TIDY     ?= build-tidy
+CHECK_PACKAGES := clang clang-tidy libclang-rt-14-dev
+
+.PHONY: check-deps test-tsan tidy
+
+check-deps:
+	@$(MAKE) --no-print-directory deps PACKAGES="$(PACKAGES) $(CHECK_PACKAGES)"
+
+$(BUILD_TSAN)/build.ninja:
+	cmake -S . -B $(BUILD_TSAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_COMPILER=clang++ -DFERRY_TSAN=ON
+
+test-tsan: check-deps $(BUILD_TSAN)/build.ninja
+	cmake --build $(BUILD_TSAN) -j $(JOBS)
+	scripts/ctest-sanitized.sh $(BUILD_TSAN) $(JOBS)
+
+# Configured only, never built: the compile commands of every target (the fuzz targets
+# and the tests included) with clang's flags. asio_impl.cpp is asio's own code, skipped.
+$(BUILD_TIDY)/compile_commands.json:
+	cmake -S . -B $(BUILD_TIDY) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_COMPILER=clang++ -DFERRY_FUZZ=ON -DFERRY_TESTS=ON
+
+tidy: check-deps $(BUILD_TIDY)/compile_commands.json
+	run-clang-tidy -quiet -j $(JOBS) -p $(BUILD_TIDY) \
+	  '$(CURDIR)/(src/(ferry|ferry-cli)/|src/ferryd/(?!asio_impl)|tests/|fuzz/).*\.cpp$$'

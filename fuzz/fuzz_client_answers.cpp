@@ -39,14 +39,13 @@
 
 namespace {
 
-using ferry::fuzz::as_text;
 using ferry::fuzz::has_no_control_bytes;
 using ferry::fuzz::well_formed_utf8;
 namespace protocol = ferry::protocol;
 namespace client = ferry::client;
 namespace net = ferry::net;
 
-constexpr std::size_t kMaxInput = 64 * 1024;  // fits a socket pair's buffer
+constexpr std::size_t kMaxInput = std::size_t{64} * 1024;  // fits a socket pair's buffer
 constexpr net::Timeout kTimeout{2000};
 
 // Safe to write to a terminal: valid UTF-8, no C0, DEL or C1 control (U+0080..U+009F).

@@ -11,12 +11,13 @@
 #include "errors.hpp"
 #include "ferry/client/requests.hpp"
 #include "ferry/net/interrupt.hpp"
+#include "ferry/util/errno_text.hpp"
 
 namespace ferry::cli {
 namespace {
 
 std::string error_text(int code) {
-  return std::strerror(code);
+  return ferry::util::errno_text(code);
 }
 
 std::string directory_of(const std::string& path) {

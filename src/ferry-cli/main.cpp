@@ -33,7 +33,9 @@ struct Options {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Only CLI11 setup (programming errors) and std::bad_alloc can leave main; both end the
+// process, as they should.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   CLI::App app{"ferry: a file-transfer client (commands: ls, get, put, help, quit)", "ferry"};
   Options options;
   app.add_option("ADDRESS", options.host, "server host name, IPv4 or IPv6 address")->required();

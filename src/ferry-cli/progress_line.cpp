@@ -24,14 +24,14 @@ void ProgressLine::advance(std::uint64_t done) {
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   fmt::print(stderr, "\r{}\x1b[K", client::format_progress(done, total_, elapsed));
-  std::fflush(stderr);
+  static_cast<void>(std::fflush(stderr));
   drawn_ = true;
 }
 
 void ProgressLine::erase() {
   if (!drawn_) return;
   fmt::print(stderr, "\r\x1b[K");
-  std::fflush(stderr);
+  static_cast<void>(std::fflush(stderr));
   drawn_ = false;
 }
 

@@ -3,7 +3,7 @@
 // racing with readline's own signal handling (rl_catch_signals = 0).
 
 #include <poll.h>
-#include <signal.h>
+#include <csignal>
 
 #include <cerrno>
 #include <cstdio>
@@ -57,7 +57,7 @@ std::optional<std::string> read_line() {
       rl_free_line_state();
       rl_callback_sigcleanup();
       rl_callback_handler_remove();
-      std::fputs("\n", rl_outstream);
+      static_cast<void>(std::fputs("\n", rl_outstream));
       rl_callback_handler_install(kPrompt, on_line);
       continue;
     }
@@ -68,7 +68,7 @@ std::optional<std::string> read_line() {
     }
   }
   rl_callback_handler_remove();
-  std::fputs("\n", rl_outstream);
+  static_cast<void>(std::fputs("\n", rl_outstream));
   return std::nullopt;
 }
 
@@ -83,7 +83,7 @@ int run_interactive(ClientContext& context) {
     add_history(line->c_str());
     net::clear_interrupt();
     const Outcome outcome = run_command_line(context, *line);
-    std::fflush(stdout);
+    static_cast<void>(std::fflush(stdout));
     if (outcome == Outcome::quit) break;
     if (const int signal_number = net::pending_signal();
         signal_number != 0 && signal_number != SIGINT) {

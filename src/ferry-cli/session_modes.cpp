@@ -15,7 +15,7 @@ namespace {
 bool run_one(ClientContext& context, const std::string& line, bool& any_failed) {
   net::clear_interrupt();
   const Outcome outcome = run_command_line(context, line);
-  std::fflush(stdout);
+  static_cast<void>(std::fflush(stdout));
   if (outcome == Outcome::failed) any_failed = true;
   return outcome != Outcome::quit && net::pending_signal() == 0;
 }

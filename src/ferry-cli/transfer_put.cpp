@@ -16,6 +16,7 @@
 #include "ferry/protocol/message.hpp"
 #include "progress_line.hpp"
 #include "transfers.hpp"
+#include "ferry/util/errno_text.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -42,10 +43,10 @@ namespace {
 void put_file(ClientContext& context, const std::string& local,
               const std::optional<std::string>& remote) {
   fs::Fd file(::open(local.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!file.valid()) throw LocalError("cannot read " + local + ": " + std::strerror(errno));
+  if (!file.valid()) throw LocalError("cannot read " + local + ": " + ferry::util::errno_text(errno));
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) {
-    throw LocalError("cannot read " + local + ": " + std::strerror(errno));
+    throw LocalError("cannot read " + local + ": " + ferry::util::errno_text(errno));
   }
   if (!S_ISREG(st.st_mode)) throw LocalError(local + " is not a regular file");
   const std::string remote_name = remote.value_or(client::base_name(local));

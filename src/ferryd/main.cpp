@@ -19,7 +19,7 @@ namespace {
 constexpr int kUsageError = 2;
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "ferryd: %s (see ferryd --help)\n", message.c_str());
+  static_cast<void>(std::fprintf(stderr, "ferryd: %s (see ferryd --help)\n", message.c_str()));
   return kUsageError;
 }
 
@@ -28,6 +28,7 @@ bool parse_port_range(const std::string& text, ferryd::ServerConfig& config) {
   unsigned min = 0, max = 0;
   char dash = 0;
   int consumed = 0;
+  // NOLINTNEXTLINE(cert-err34-c): at most 5 digits each; a sign or junk fails the checks below
   if (std::sscanf(text.c_str(), "%5u%c%5u%n", &min, &dash, &max, &consumed) != 3 || dash != '-' ||
       static_cast<std::size_t>(consumed) != text.size() || min < 1024 || max > 65535 || min > max) {
     return false;
@@ -45,7 +46,9 @@ bool is_ip_address(const std::string& text) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+// Only CLI11 setup (programming errors) and std::bad_alloc can leave main; both end the
+// process, as they should.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   ferryd::ServerConfig config;
   std::string data_ports;
   unsigned transfer_timeout = 30, idle_timeout = 300;
@@ -107,16 +110,19 @@ int main(int argc, char** argv) {
   config.transfer_timeout = std::chrono::seconds(transfer_timeout);
   config.head_timeout = config.transfer_timeout;
   config.idle_timeout = std::chrono::seconds(idle_timeout);
-  config.root = std::filesystem::canonical(config.root).string();
+  std::error_code root_error;  // the directory may be gone since --root was checked
+  const auto canonical_root = std::filesystem::canonical(config.root, root_error);
+  if (root_error) return usage_error("--root: " + config.root + ": " + root_error.message());
+  config.root = canonical_root.string();
 
   auto logger = spdlog::stderr_color_mt("ferryd");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
   spdlog::set_default_logger(logger);
 
   // A peer that resets during sendfile must give EPIPE, not kill the server.
-  std::signal(SIGPIPE, SIG_IGN);
+  static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
   // A write past RLIMIT_FSIZE (`ulimit -f`) must fail that PUT with EFBIG ("file too
   // large"), not kill the server.
-  std::signal(SIGXFSZ, SIG_IGN);
+  static_cast<void>(std::signal(SIGXFSZ, SIG_IGN));
   return ferryd::run_server(config);
 }

@@ -13,7 +13,7 @@
 #include <asio/use_awaitable.hpp>
 #include "use_nothrow.hpp"
 
-#include <time.h>
+#include <ctime>
 
 #include <csignal>
 #include <cstdio>
@@ -68,12 +68,13 @@ std::pair<std::uint16_t, std::uint16_t> ephemeral_port_range() {
   unsigned low = 32768, high = 60999;
   if (std::FILE* file = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
     unsigned read_low = 0, read_high = 0;
+    // NOLINTNEXTLINE(cert-err34-c): the kernel writes this file; the range is checked below
     if (std::fscanf(file, "%u %u", &read_low, &read_high) == 2 && read_low >= 1024 &&
         read_low <= read_high && read_high <= 65535) {
       low = read_low;
       high = read_high;
     }
-    std::fclose(file);
+    static_cast<void>(std::fclose(file));  // read only: nothing to lose
   }
   return {static_cast<std::uint16_t>(low), static_cast<std::uint16_t>(high)};
 }

@@ -24,6 +24,7 @@
 #include "server_state.hpp"
 #include "sessions.hpp"
 #include "watchdog.hpp"
+#include "ferry/util/errno_text.hpp"
 
 namespace ferryd {
 namespace {
@@ -34,13 +35,13 @@ using ferry::protocol::format_error;
 using ferry::protocol::format_message;
 using Clock = Watchdog::Clock;
 
-constexpr std::size_t kPutBufferSize = 256 * 1024;  // when the file system cannot splice
-constexpr std::size_t kPutPipeSize = 1024 * 1024;
-constexpr std::size_t kListingChunk = 64 * 1024;
+constexpr std::size_t kPutBufferSize = std::size_t{256} * 1024;  // when the file system cannot splice
+constexpr std::size_t kPutPipeSize = std::size_t{1024} * 1024;
+constexpr std::size_t kListingChunk = std::size_t{64} * 1024;
 constexpr std::size_t kMaxSendfileChunk = 1 << 30;
 // After an early ERROR the client may still be sending; reading (and dropping) a bounded
 // amount before the close gives it the chance to read the answer instead of a reset.
-constexpr std::size_t kDrainLimit = 64 * 1024 * 1024;
+constexpr std::size_t kDrainLimit = std::size_t{64} * 1024 * 1024;
 constexpr auto kDrainTime = std::chrono::seconds(2);
 
 // `OK` + `FILESIZE: <n>`: the answer to a GET before its data, and to a stored PUT.
@@ -178,7 +179,7 @@ awaitable<Outcome> Transfer::refuse(std::string message) {
     asio::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     watchdog_.expire_after(kDrainTime);
-    std::vector<char> sink(16 * 1024);
+    std::vector<char> sink(std::size_t{16} * 1024);
     std::size_t drained = 0;
     while (drained < kDrainLimit) {
       auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(sink), use_nothrow);
@@ -221,7 +222,7 @@ awaitable<Outcome> Transfer::get(const std::string& path) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN) {
-      outcome.error = cause(std::string("connection lost: ") + std::strerror(errno));
+      outcome.error = cause(std::string("connection lost: ") + ferry::util::errno_text(errno));
       co_return outcome;
     }
     const std::tuple<asio::error_code> waited =

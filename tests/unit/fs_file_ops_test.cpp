@@ -62,6 +62,7 @@ class FileOpsTest : public ferry::testing::TempTreeTest {
 
   static std::vector<std::string> names_of(const std::vector<protocol::Entry>& entries) {
     std::vector<std::string> names;
+    names.reserve(entries.size());
     for (const auto& e : entries)
       names.push_back(e.name);
     return names;

@@ -205,7 +205,7 @@ TEST(Utc, ClampedToYears0To9999) {
 
 TEST(Utc, RoundTripAcrossTheRange) {
   // About every 32 years from year 0 to 9999, at varying times of day.
-  for (std::int64_t t = kYear0; t <= kYear9999End; t += 997 * 1000003) {
+  for (std::int64_t t = kYear0; t <= kYear9999End; t += std::int64_t{997} * 1000003) {
     const std::string text = format_utc(t);
     ASSERT_EQ(text.size(), 20u) << t;
     ASSERT_EQ(parse_utc(text), t) << text;

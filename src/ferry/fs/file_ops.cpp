@@ -194,6 +194,7 @@ SysResult<std::vector<protocol::Entry>> list_entries(const Fd& root, std::string
     return SysError{error};
   }
   errno = 0;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): readdir is thread-safe on a stream of one thread
   while (const dirent* item = ::readdir(directory)) {
     const std::string_view name = item->d_name;
     if (name == "." || name == ".." || is_temporary_name(name)) continue;
@@ -221,6 +222,7 @@ int remove_stale_uploads_in(int directory_fd, const timespec& cutoff, int depth)
     return 0;
   }
   int removed = 0;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): readdir is thread-safe on a stream of one thread
   while (const dirent* item = ::readdir(listing)) {
     const std::string_view name = item->d_name;
     if (name == "." || name == "..") continue;

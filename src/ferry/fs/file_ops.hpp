@@ -2,7 +2,7 @@
 
 // The file operations behind GET, PUT and LS. Every path goes through open_in_root.
 
-#include <time.h>
+#include <ctime>
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,5 @@
 #include "ferry/fs/sys_result.hpp"
+#include "ferry/util/errno_text.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -39,7 +40,7 @@ std::string describe(const SysError& error) {
     default:
       break;
   }
-  std::string text = std::strerror(error.code);
+  std::string text = util::errno_text(error.code);
   if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') text[0] = static_cast<char>(text[0] + 32);
   return text;
 }

@@ -17,6 +17,7 @@
 #include "ferry/fs/fd.hpp"
 #include "ferry/net/error.hpp"
 #include "ferry/net/interrupt.hpp"
+#include "ferry/util/errno_text.hpp"
 
 namespace ferry::net {
 namespace {
@@ -31,7 +32,7 @@ char* copy_buffer() {
 }
 
 [[noreturn]] void throw_local(std::string_view what, std::string_view name, int code) {
-  throw std::runtime_error(fmt::format("{} {}: {}", what, name, std::strerror(code)));
+  throw std::runtime_error(fmt::format("{} {}: {}", what, name, util::errno_text(code)));
 }
 
 void write_out(int out, const char* data, std::size_t size, std::string_view out_name) {
@@ -94,7 +95,7 @@ std::uint64_t receive_spliced(int socket, std::uint64_t done, std::uint64_t coun
       }
       if (errno == EINTR) continue;
       if (errno == EINVAL) return done;
-      throw NetError(ErrorKind::system, std::strerror(errno), errno);
+      throw NetError(ErrorKind::system, util::errno_text(errno), errno);
     }
     std::size_t in_pipe = static_cast<std::size_t>(n);
     while (in_pipe > 0) {
@@ -138,7 +139,7 @@ void receive_exact(int socket, std::string_view already_received, std::uint64_t 
   std::uint64_t done = already_received.size();
   progress.advance(done);
   done = receive_spliced(socket, done, count, out, out_name, timeout, progress);
-  done = receive_buffered(socket, done, count, out, out_name, timeout, progress);
+  receive_buffered(socket, done, count, out, out_name, timeout, progress);
   char extra;
   if (read_some(socket, &extra, 1, timeout) != 0) {
     throw NetError(ErrorKind::protocol,
@@ -169,7 +170,7 @@ SendEnd send_file(int socket, int file, std::uint64_t count, Timeout timeout,
     }
     if (errno == EINTR) continue;
     if (errno == EPIPE || errno == ECONNRESET) return SendEnd::peer_closed;
-    throw NetError(ErrorKind::system, std::strerror(errno), errno);
+    throw NetError(ErrorKind::system, util::errno_text(errno), errno);
   }
   return SendEnd::complete;
 }

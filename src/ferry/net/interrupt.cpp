@@ -1,7 +1,6 @@
 #include "ferry/net/interrupt.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,7 +37,7 @@ void install_interrupt_handler() {
   for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
     ::sigaction(signal_number, &action, nullptr);
   }
-  std::signal(SIGPIPE, SIG_IGN);
+  static_cast<void>(std::signal(SIGPIPE, SIG_IGN));
 }
 
 int interrupt_fd() {

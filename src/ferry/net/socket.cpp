@@ -16,12 +16,13 @@
 #include "ferry/net/interrupt.hpp"
 #include "ferry/protocol/limits.hpp"
 #include "ferry/protocol/message.hpp"
+#include "ferry/util/errno_text.hpp"
 
 namespace ferry::net {
 namespace {
 
 std::string reason(int code) {
-  std::string text = std::strerror(code);
+  std::string text = util::errno_text(code);
   if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return text;
 }
