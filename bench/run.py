@@ -11,6 +11,11 @@ min and max beside it.
     bench/run.py --quick         smoke run: tiny sizes, one repeat, about 10 s
     bench/run.py --repeats N     every row N times
 
+The 500-client row measures ferryd with ferry-load (bench/ferry_load.cpp, a one-thread C++
+client that `make bench` builds) when it is built, and with the Python asyncio client below
+otherwise; the FTP peers are always measured with the Python client (and ferryd with it too,
+as "ferry+raw", for reference).
+
 Standard library only. The peers are optional: a missing one is skipped and the output says
 so. Exit status 1 when any ferry transfer failed (or the table came out malformed).
 """
@@ -430,7 +435,9 @@ def curl_config(path, port, pairs):
 
 
 # ----------------------------------------------------------------------------------------
-# Raw asyncio clients for the 500-client latency row (same client code for every server).
+# Raw asyncio clients for the 500-client latency row: the FTP peers' client, and ferry's when
+# ferry-load (bench/ferry_load.cpp) is not built. This client saturates at a few thousand
+# requests per second on 2 cores, so its latencies are mostly its own queueing.
 
 async def read_head(reader):
     return await reader.readuntil(b"\n\n")
@@ -552,6 +559,8 @@ class Bench:
     def __init__(self, args, cfg):
         self.args, self.cfg = args, cfg
         self.ferry, self.ferryd = args.ferry, args.ferryd
+        # the C++ client of the 500-client row; without it ferry's row uses the Python client
+        self.load_exe = args.load if args.load and os.access(args.load, os.X_OK) else None
         self.data = {}       # row -> system -> list of values (None = failed)
         self.extra = {}      # row -> system -> list of dicts
         self.failures = []   # (row, system, message)
@@ -576,8 +585,10 @@ class Bench:
         os.chmod(self.work, 0o755)
         # one version of the programs for the whole run, even if build/ is rebuilt meanwhile
         (self.work / "bin").mkdir()
-        for attr in ("ferry", "ferryd"):
+        for attr in ("ferry", "ferryd", "load_exe"):
             src = getattr(self, attr)
+            if src is None:
+                continue
             for _ in range(50):
                 try:
                     dst = self.work / "bin" / attr
@@ -779,11 +790,42 @@ class Bench:
             self.record("conc", sysname, None if err else k * g * size / wall / 1e6,
                         {"seconds": wall}, err)
 
+    def lat_load(self, r):
+        """ferry's 500-client row with ferry-load (C++, one thread): one JSON line."""
+        c, T = self.cfg, self.cfg["timeouts"]["lat"]
+        cmd = [self.load_exe, "--host", HOST, "--port", str(self.srvs["ferry"].port),
+               "--clients", str(c["lat_clients"]), "--requests", str(c["lat_gets"]),
+               "--size", str(c["small_size"]), "--timeout", "30"]
+        for name in self.small_names[:c["lat_clients"] * c["lat_gets"]]:
+            cmd += ["--file", name]   # client i, GET j: name (i * gets + j) % len, as below
+        err, j = None, None
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=T)
+            lines = [x for x in p.stdout.splitlines() if x.startswith("{")]
+            j = json.loads(lines[-1]) if lines else None
+            if p.returncode != 0 or not j:
+                err = "ferry-load rc %d: %s %s" % (p.returncode, p.stderr[-300:],
+                                                   (j or {}).get("first_error") or "")
+        except subprocess.TimeoutExpired:
+            err = "ferry-load killed at the %d s timeout" % T
+        except ValueError as e:
+            err = "ferry-load printed no JSON: %s" % e
+        ok = err is None
+        self.record("lat_rps", "ferry", j["req_per_s"] if ok else None, j, err)
+        self.record("lat_p50", "ferry", j["p50_ms"] if ok else None)
+        self.record("lat_p99", "ferry", j["p99_ms"] if ok else None)
+
     def run_lat(self, r):
         c, T = self.cfg, self.cfg["timeouts"]["lat"]
-        servers = ["ferry"] + [s for s in ("vsftpd", "pyftpdlib") if s in self.srvs]
+        servers = ["ferry"] + (["ferry+raw"] if self.load_exe else []) + \
+            [s for s in ("vsftpd", "pyftpdlib") if s in self.srvs]
         for name in self.rotate(servers, r):
-            sysname = name if name == "ferry" else name + "+raw"
+            if name == "ferry" and self.load_exe:
+                self.lat_load(r)
+                continue
+            sysname = name if name.startswith("ferry") else name + "+raw"
+            name = name.split("+")[0]
             wall, lat, errors = asyncio.run(latency_run(
                 "ferry" if name == "ferry" else "ftp", self.srvs[name].port, c["lat_clients"],
                 c["lat_gets"], self.small_names, c["small_size"], T))
@@ -1127,10 +1169,13 @@ def report(b, out_dir, quick):
         "MiB" if c["mid"] >= MiB else "KiB"), "conc", "conc_vs_peer")
     p99 = stats(d.get("lat_p99", {}).get("ferry", []))
     summary["lat_p99_ms"] = p99
-    lines.append("| %d clients × %d small GETs, p99 latency ms | %s | %s | — | < 50 ms | %s |" % (
+    summary["lat_client"] = "ferry-load" if b.load_exe else "python-asyncio"
+    lines.append("| %d clients × %d small GETs, p99 latency ms | %s (%s) | %s | — | < 50 ms | %s |" % (
         c["lat_clients"], c["lat_gets"], cell(p99),
-        "; ".join("%s: %s" % (s, cell(stats(d["lat_p99"][s])))
-                  for s in d.get("lat_p99", {}) if s != "ferry") or "no peer",
+        "C++ client ferry-load" if b.load_exe else "Python asyncio client",
+        ("Python asyncio client: " + "; ".join(
+            "%s: %s" % (s, cell(stats(d["lat_p99"][s]))) for s in d.get("lat_p99", {})
+            if s != "ferry")) if len(d.get("lat_p99", {})) > 1 else "no peer",
         verdict("lat_p99_ms", p99["median"] if p99 else None)))
     idle = stats(d.get("idle_kib", {}).get("ferry", []))
     ex = (b.extra.get("idle_kib", {}).get("ferry") or [None])[-1]
@@ -1169,7 +1214,9 @@ def report(b, out_dir, quick):
     for row in units:
         for s, vals in d.get(row, {}).items():
             st = stats(vals)
-            lines.append("| %s | %s | %s | %s | %d |" % (names[row], s, cell(st), units[row],
+            shown = s + (" (ferry-load)" if s == "ferry" and row.startswith("lat_") and b.load_exe
+                         else "")
+            lines.append("| %s | %s | %s | %s | %d |" % (names[row], shown, cell(st), units[row],
                                                         len(vals)))
     lines.append("")
     if ex:
@@ -1197,12 +1244,25 @@ def report(b, out_dir, quick):
         "- %d clients: %d client processes at once (ferry, curl or lftp), each with %d GETs "
         "in one session; wall time until the last one exits." % (
             c["conc_clients"], c["conc_clients"], c["conc_gets"]),
-        "- %d clients: one asyncio client (bench/run.py, same code for every server) holds "
-        "%d control sessions (FTP: logged in, TYPE I), then all run %d GETs of %d-byte "
-        "files at once; latency = OPEN (FTP: PASV) sent to the last byte (FTP: 226) "
-        "received. The client is Python and shares the 2 cores, so its figures are a "
-        "bound, the same for every server." % (
-            c["lat_clients"], c["lat_clients"], c["lat_gets"], c["small_size"]),
+        "- %d clients: one client process holds %d control sessions (FTP: logged in, TYPE I), "
+        "then all run %d GETs of %d-byte files at once; latency = OPEN (FTP: PASV) sent to "
+        "the last byte (FTP: 226) received; req/s = requests / wall time from the start of "
+        "the GETs to the last session's end. %s"
+        "The FTP peers (`+raw`) are measured with the Python asyncio client (bench/run.py), "
+        "which saturates at a few thousand requests per second on these 2 cores, so their "
+        "latencies are mostly that client's own queueing: a bound, for reference.%s" % (
+            c["lat_clients"], c["lat_clients"], c["lat_gets"], c["small_size"],
+            ("ferry's row (`ferry`) is measured with ferry-load (bench/ferry_load.cpp: C++20, "
+             "asio coroutines, one thread, nothing pinned), which leaves the server the "
+             "rest of the 2 cores; `ferry+raw` is ferryd again with the Python client, for "
+             "comparison with the peers. ") if b.load_exe else
+            "ferry-load was not built, so ferry's row is measured with the Python asyncio "
+            "client as well (`make bench` builds it). ",
+            (" ferry-load's own CPU time over its runs: %s s for %s s of wall time." % (
+                "/".join("%.2f" % x["client_cpu_s"] for x in b.extra.get("lat_rps", {})
+                         .get("ferry", []) if x),
+                "/".join("%.2f" % x["wall_s"] for x in b.extra.get("lat_rps", {})
+                         .get("ferry", []) if x))) if b.load_exe else ""),
         "- Idle sessions: ferryd's VmRSS (its own process; kernel socket buffers are not "
         "in it), per session = (RSS at %s − RSS at %s) / difference. vsftpd: %d anonymous "
         "logged-in sessions (two processes each), sum of PSS from /proc/PID/smaps_rollup "
@@ -1305,6 +1365,9 @@ def main():
     ap.add_argument("--repeats", type=int, help="repeats of every row (default: 7, slow rows fewer)")
     ap.add_argument("--ferry", default=str(REPO / "build" / "ferry"))
     ap.add_argument("--ferryd", default=str(REPO / "build" / "ferryd"))
+    ap.add_argument("--load", help="the C++ client of the 500-client row (bench/ferry_load.cpp; "
+                    "default: ferry-load beside --ferryd); when it is not built, ferry's row "
+                    "uses the Python asyncio client")
     ap.add_argument("--out", default=str(REPO / "bench" / "results"), help="output folder")
     ap.add_argument("--ferry-only", action="store_true", help="skip every peer")
     ap.add_argument("--only", nargs="*", choices=["large", "small", "conc", "lat", "idle"],
@@ -1313,6 +1376,8 @@ def main():
     for exe in (args.ferry, args.ferryd):
         if not os.access(exe, os.X_OK):
             sys.exit("bench: %s is not built (make build)" % exe)
+    if args.load is None:
+        args.load = str(Path(args.ferryd).parent / "ferry-load")
     raise_fd_limit()
     b = Bench(args, QUICK if args.quick else FULL)
 
