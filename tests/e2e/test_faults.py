@@ -719,7 +719,11 @@ class ResourceTest(FaultTestCase):
             % (self.SESSIONS, took, fds_at_start, fds_before, fds_after, rss_at_start,
                rss_before, rss_after, rss_after - rss_before))
         self.assertLessEqual(abs(fds_after - fds_before), self.FD_SLACK, open_fd_targets(pid))
-        self.assertLessEqual(rss_after - rss_before, self.RSS_SLACK_KIB)
+        # Under a sanitizer (scripts/ctest-sanitized.sh) RSS says nothing: ASan's quarantine
+        # holds up to 256 MiB of freed memory on purpose, TSan's shadow grows with use; leaks
+        # are LeakSanitizer's job there, at the server's exit.
+        if not os.environ.get("FERRY_SANITIZED"):
+            self.assertLessEqual(rss_after - rss_before, self.RSS_SLACK_KIB)
         self.assertEqual(all_temporaries(self.root), [])
 
 
