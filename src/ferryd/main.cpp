@@ -1,6 +1,7 @@
 // ferryd: serves a directory over the ferry protocol (docs/PROTOCOL.md).
 
 #include <arpa/inet.h>
+#include <spdlog/async.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -115,7 +116,10 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   if (root_error) return usage_error("--root: " + config.root + ": " + root_error.message());
   config.root = canonical_root.string();
 
-  auto logger = spdlog::stderr_color_mt("ferryd");
+  // Log lines are written by a thread of their own: a stderr that nobody reads (a full
+  // pipe) must not stop the workers. When the queue is full the oldest lines go.
+  spdlog::init_thread_pool(8192, 1);
+  auto logger = spdlog::create_async_nb<spdlog::sinks::stderr_color_sink_mt>("ferryd");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
   spdlog::set_default_logger(logger);
 
@@ -124,5 +128,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   // A write past RLIMIT_FSIZE (`ulimit -f`) must fail that PUT with EFBIG ("file too
   // large"), not kill the server.
   static_cast<void>(std::signal(SIGXFSZ, SIG_IGN));
-  return ferryd::run_server(config);
+  const int status = ferryd::run_server(config);
+  spdlog::shutdown();  // writes out what is still queued
+  return status;
 }
