@@ -92,14 +92,7 @@ soak: build
 # 500-client row) is built here only: it is not in the default build.
 .PHONY: bench
 bench: build
-	@missing=""; \
-	for p in $(BENCH_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing missing Debian packages:$$missing"; \
-	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
-	fi
+	@$(MAKE) --no-print-directory deps PACKAGES="$(BENCH_PACKAGES)"
 	cmake --build $(BUILD) --target ferry-load -j $(JOBS)
 	$(SUDO) /usr/bin/python3 bench/run.py --ferry $(BUILD)/ferry --ferryd $(BUILD)/ferryd \
 	  --load $(BUILD)/ferry-load $(BENCH_ARGS)

@@ -117,8 +117,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   config.root = canonical_root.string();
 
   // Log lines are written by a thread of their own: a stderr that nobody reads (a full
-  // pipe) must not stop the workers. When the queue is full the oldest lines go.
-  spdlog::init_thread_pool(8192, 1);
+  // pipe) must not stop the workers. When 1,024 lines wait, the oldest go.
+  spdlog::init_thread_pool(1024, 1);
   auto logger = spdlog::create_async_nb<spdlog::sinks::stderr_color_sink_mt>("ferryd");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
   spdlog::set_default_logger(logger);
