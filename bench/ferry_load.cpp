@@ -70,11 +70,11 @@ struct Client {
   explicit Client(asio::io_context& io) : control(io), data(io) {}
   tcp::socket control;
   tcp::socket data;
-  std::string buffer;              // control connection's unread bytes
+  std::string buffer;  // control connection's unread bytes
   Clock::time_point deadline = Clock::time_point::max();
   bool timed_out = false;
   bool connected = false;
-  std::string error;               // first failure; empty = fine so far
+  std::string error;  // first failure; empty = fine so far
 };
 
 struct Run {
@@ -107,7 +107,9 @@ std::string describe(const Client& c, std::string_view step, const std::error_co
   return out;
 }
 
-void arm(Run& run, Client& c) { c.deadline = Clock::now() + run.timeout; }
+void arm(Run& run, Client& c) {
+  c.deadline = Clock::now() + run.timeout;
+}
 
 // Checks every client's deadline a few times per timeout; closes the sockets of one whose
 // wait outlasted it, which completes that wait with an error.
@@ -152,7 +154,8 @@ awaitable<std::size_t> read_head(Run& run, Client& c, tcp::socket& socket, std::
     const auto pos = buffer.find("\n\n", scanned > 0 ? scanned - 1 : 0);
     if (pos != std::string::npos) co_return pos + 2;
     scanned = buffer.size();
-    if (buffer.size() >= kMaxHead) throw Failure{std::string(step) + ": head longer than 8192 bytes"};
+    if (buffer.size() >= kMaxHead)
+      throw Failure{std::string(step) + ": head longer than 8192 bytes"};
     const std::size_t old = buffer.size();
     buffer.resize(std::max<std::size_t>(old + 512, 512));
     arm(run, c);
@@ -201,7 +204,8 @@ std::uint64_t parse_ok(std::string_view head) {
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos || !iequals(line.substr(0, colon), "FILESIZE")) continue;
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && value.front() == ' ')
+      value.remove_prefix(1);
     std::uint64_t n = 0;
     auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
     if (value.empty() || ec != std::errc() || p != value.data() + value.size()) {
@@ -226,8 +230,8 @@ awaitable<void> one_get(Run& run, Client& c, const std::string& request) {
   if (ec) throw Failure{"socket: " + ec.message()};
   c.data.set_option(tcp::no_delay(true), ec);
   arm(run, c);
-  std::tie(ec) = co_await c.data.async_connect(tcp::endpoint(run.server.address(), port),
-                                               use_nothrow);
+  std::tie(ec) =
+      co_await c.data.async_connect(tcp::endpoint(run.server.address(), port), use_nothrow);
   if (ec) throw Failure{describe(c, "connect to the transfer port", ec)};
   co_await write_all(run, c, c.data, request, "write GET");
 
@@ -440,9 +444,11 @@ int main(int argc, char** argv) {
   const auto address = asio::ip::make_address(o.host, ec);
   if (ec) usage("bad --host (an IP address): " + o.host);
   run.server = tcp::endpoint(address, o.port);
-  run.timeout = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout));
+  run.timeout =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout));
   run.clients.reserve(o.clients);
-  for (unsigned i = 0; i < o.clients; ++i) run.clients.push_back(std::make_unique<Client>(run.io));
+  for (unsigned i = 0; i < o.clients; ++i)
+    run.clients.push_back(std::make_unique<Client>(run.io));
   run.latencies_us.reserve(std::size_t{o.clients} * o.requests);
 
   const auto s0 = Clock::now();

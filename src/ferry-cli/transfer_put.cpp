@@ -14,9 +14,9 @@
 #include "ferry/net/data_copy.hpp"
 #include "ferry/net/error.hpp"
 #include "ferry/protocol/message.hpp"
+#include "ferry/util/errno_text.hpp"
 #include "progress_line.hpp"
 #include "transfers.hpp"
-#include "ferry/util/errno_text.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -43,7 +43,8 @@ namespace {
 void put_file(ClientContext& context, const std::string& local,
               const std::optional<std::string>& remote) {
   fs::Fd file(::open(local.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!file.valid()) throw LocalError("cannot read " + local + ": " + ferry::util::errno_text(errno));
+  if (!file.valid())
+    throw LocalError("cannot read " + local + ": " + ferry::util::errno_text(errno));
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) {
     throw LocalError("cannot read " + local + ": " + ferry::util::errno_text(errno));

@@ -35,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 using ferry::protocol::format_error;
 using ferry::protocol::format_message;
 
-constexpr std::size_t kReadChunk = 512;                // control heads are short
+constexpr std::size_t kReadChunk = 512;                             // control heads are short
 constexpr std::size_t kMaxPendingAnswers = std::size_t{16} * 1024;  // then stop reading until sent
 
 // A transfer port opened by OPEN and not yet connected to.

@@ -19,12 +19,12 @@
 #include "ferry/protocol/limits.hpp"
 #include "ferry/protocol/listing.hpp"
 #include "ferry/protocol/message.hpp"
+#include "ferry/util/errno_text.hpp"
 #include "head_reader.hpp"
 #include "log_failure.hpp"
 #include "server_state.hpp"
 #include "sessions.hpp"
 #include "watchdog.hpp"
-#include "ferry/util/errno_text.hpp"
 
 namespace ferryd {
 namespace {
@@ -35,7 +35,8 @@ using ferry::protocol::format_error;
 using ferry::protocol::format_message;
 using Clock = Watchdog::Clock;
 
-constexpr std::size_t kPutBufferSize = std::size_t{256} * 1024;  // when the file system cannot splice
+constexpr std::size_t kPutBufferSize =
+    std::size_t{256} * 1024;  // when the file system cannot splice
 constexpr std::size_t kPutPipeSize = std::size_t{1024} * 1024;
 constexpr std::size_t kListingChunk = std::size_t{64} * 1024;
 constexpr std::size_t kMaxSendfileChunk = 1 << 30;

@@ -29,7 +29,9 @@ int days_in_month(int year, int month) {
   return month == 2 && leap ? 29 : kDays[month - 1];
 }
 
-bool is_entry_type(char c) { return c == 'd' || c == 'f' || c == 'l' || c == 'o'; }
+bool is_entry_type(char c) {
+  return c == 'd' || c == 'f' || c == 'l' || c == 'o';
+}
 
 }  // namespace
 
@@ -44,8 +46,8 @@ std::string format_utc(std::int64_t seconds) {
 
 std::optional<std::int64_t> parse_utc(std::string_view text) {
   // YYYY-MM-DDTHH:MM:SSZ
-  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':' || text[19] != 'Z') {
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text[19] != 'Z') {
     return std::nullopt;
   }
   std::tm tm{};

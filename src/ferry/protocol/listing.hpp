@@ -10,7 +10,7 @@
 namespace ferry::protocol {
 
 struct Entry {
-  char type = 'o';        // 'd' directory, 'f' regular file, 'l' symbolic link, 'o' other
+  char type = 'o';         // 'd' directory, 'f' regular file, 'l' symbolic link, 'o' other
   std::uint64_t size = 0;  // bytes
   std::int64_t mtime = 0;  // seconds since the Unix epoch, UTC
   std::string name;        // raw bytes of the name (escaped on the wire)

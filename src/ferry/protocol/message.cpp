@@ -9,9 +9,13 @@
 namespace ferry::protocol {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
-bool is_verb_char(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_verb_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
 
 bool is_header_name_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -38,11 +42,13 @@ bool split_lines(std::string_view head, std::vector<std::string_view>& lines) {
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
-bool Message::is(std::string_view verb_name) const { return iequals(verb, verb_name); }
+bool Message::is(std::string_view verb_name) const {
+  return iequals(verb, verb_name);
+}
 
 const std::string* Message::header(std::string_view name) const {
   for (const Header& h : headers) {
@@ -141,7 +147,8 @@ ParseResult parse_head(std::string_view head) {
       return result;
     }
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    while (!value.empty() && value.front() == ' ')
+      value.remove_prefix(1);
     message.headers.push_back({std::string(name), std::string(value)});
   }
 
@@ -168,6 +175,8 @@ std::string format_message(std::string_view start_line, const std::vector<Header
   return out;
 }
 
-std::string format_error(std::string_view text) { return format_message("ERROR " + escape(text)); }
+std::string format_error(std::string_view text) {
+  return format_message("ERROR " + escape(text));
+}
 
 }  // namespace ferry::protocol

@@ -1,7 +1,7 @@
 #pragma once
 
-#include <string>
 #include <string.h>  // NOLINT(modernize-deprecated-headers): GNU strerror_r, not in <cstring>'s std::
+#include <string>
 
 namespace ferry::util {
 
