@@ -1,6 +1,5 @@
 #include "ferry/net/data_copy.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -14,9 +13,9 @@
 
 #include <fmt/format.h>
 
-#include "ferry/fs/fd.hpp"
 #include "ferry/net/error.hpp"
 #include "ferry/net/interrupt.hpp"
+#include "ferry/net/splice_pipe.hpp"
 #include "ferry/util/errno_text.hpp"
 
 namespace ferry::net {
@@ -71,58 +70,47 @@ std::uint64_t receive_buffered(int socket, std::uint64_t done, std::uint64_t cou
   return done;
 }
 
-// Copies with splice(2) through a pipe, no copy through user space. Returns the bytes done;
-// less than count when `out` cannot take splice (a terminal, O_APPEND): the caller goes on
-// with the buffer.
+// Copies with splice(2) through a pipe (SplicePipe), no copy through user space. Returns the
+// bytes done; less than count when `out` cannot take splice (a terminal, O_APPEND): the
+// caller goes on with the buffer.
 std::uint64_t receive_spliced(int socket, std::uint64_t done, std::uint64_t count, int out,
                               std::string_view out_name, Timeout timeout, ProgressSink& progress) {
-  int ends[2];
-  if (::pipe2(ends, O_CLOEXEC) != 0) return done;
-  fs::Fd pipe_out(ends[0]);
-  fs::Fd pipe_in(ends[1]);
-  const int capacity = ::fcntl(pipe_in.get(), F_SETPIPE_SZ, static_cast<int>(kBufferSize));
-  const std::size_t chunk = capacity > 0 ? static_cast<std::size_t>(capacity) : 65536;
+  using State = SplicePipe::Step::State;
+  auto pipe = SplicePipe::open(kBufferSize);
+  if (!pipe) return done;
   while (done < count) {
     throw_if_interrupted();
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(count - done, chunk));
-    const ssize_t n =
-        ::splice(socket, nullptr, pipe_in.get(), nullptr, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-    if (n == 0) throw_short(done, count);
-    if (n < 0) {
-      if (errno == EAGAIN) {
+    const auto step = pipe->move(
+        socket, out, static_cast<std::size_t>(std::min<std::uint64_t>(count - done, kBufferSize)));
+    switch (step.state) {
+      case State::moved:
+        done += step.bytes;
+        progress.advance(done);
+        continue;
+      case State::would_block:
         wait_for(socket, POLLIN, timeout);
         continue;
+      case State::end_of_stream:
+        throw_short(done, count);
+      case State::socket_error:
+        if (step.error == EINVAL) return done;  // a socket that cannot splice
+        throw NetError(ErrorKind::system, util::errno_text(step.error), step.error);
+      case State::output_error:
+        throw_local("cannot write", out_name, step.error);
+      case State::output_unsupported: {
+        // `out` does not take splice: empty the pipe through the buffer, then stop.
+        char* buffer = copy_buffer();
+        for (std::size_t pending = step.bytes; pending > 0;) {
+          const ssize_t r = ::read(pipe->read_end(), buffer, std::min(pending, kBufferSize));
+          if (r <= 0) throw std::runtime_error("internal pipe failed");
+          write_out(out, buffer, static_cast<std::size_t>(r), out_name);
+          pending -= static_cast<std::size_t>(r);
+        }
+        done += step.bytes;
+        progress.advance(done);
+        return done;
       }
-      if (errno == EINTR) continue;
-      if (errno == EINVAL) return done;
-      throw NetError(ErrorKind::system, util::errno_text(errno), errno);
     }
-    std::size_t in_pipe = static_cast<std::size_t>(n);
-    while (in_pipe > 0) {
-      const ssize_t m = ::splice(pipe_out.get(), nullptr, out, nullptr, in_pipe, SPLICE_F_MOVE);
-      if (m > 0) {
-        in_pipe -= static_cast<std::size_t>(m);
-        continue;
-      }
-      if (m < 0 && errno == EINTR) {
-        throw_if_interrupted();
-        continue;
-      }
-      if (m < 0 && errno != EINVAL) throw_local("cannot write", out_name, errno);
-      // `out` does not take splice: empty the pipe through the buffer, then stop.
-      char* buffer = copy_buffer();
-      while (in_pipe > 0) {
-        const ssize_t r = ::read(pipe_out.get(), buffer, std::min(in_pipe, kBufferSize));
-        if (r <= 0) throw std::runtime_error("internal pipe failed");
-        write_out(out, buffer, static_cast<std::size_t>(r), out_name);
-        in_pipe -= static_cast<std::size_t>(r);
-      }
-      done += static_cast<std::uint64_t>(n);
-      progress.advance(done);
-      return done;
-    }
-    done += static_cast<std::uint64_t>(n);
-    progress.advance(done);
   }
   return done;
 }

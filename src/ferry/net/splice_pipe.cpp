@@ -42,7 +42,8 @@ SplicePipe::Step SplicePipe::move(int socket, int out, std::size_t max) {
       continue;
     }
     if (m < 0 && errno == EINTR) continue;
-    if (m < 0 && errno == EINVAL) return {State::output_unsupported, in_pipe, 0};
+    // `out` refuses splice from the start (EINVAL before any byte): all n wait in the pipe.
+    if (m < 0 && errno == EINVAL && step.bytes == 0) return {State::output_unsupported, in_pipe, 0};
     return {State::output_error, step.bytes, m < 0 ? errno : EIO};
   }
   return step;

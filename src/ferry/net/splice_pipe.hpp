@@ -23,7 +23,7 @@ class SplicePipe {
       end_of_stream,       // the peer closed
       socket_error,        // `error` is the socket's errno
       output_error,        // `error` is the errno of writing `out`
-      output_unsupported,  // `out` does not take splice; `bytes` wait in the pipe (read_end)
+      output_unsupported,  // `out` does not take splice; all `bytes` wait in the pipe (read_end)
     };
     State state = State::moved;
     std::size_t bytes = 0;
