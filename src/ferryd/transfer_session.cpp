@@ -233,9 +233,7 @@ awaitable<Outcome> Transfer::get(const std::string& path) {
       co_return outcome;
     }
   }
-  asio::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
-  co_return outcome;
+  co_return outcome;  // run() closes: the FIN follows the data
 }
 
 awaitable<Outcome> Transfer::put(const std::string& path, const std::string* size_text) {
@@ -375,9 +373,7 @@ awaitable<Outcome> Transfer::list(const std::string& path) {
     co_return outcome;
   }
   outcome.bytes += text.size();
-  asio::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
-  co_return outcome;
+  co_return outcome;  // run() closes: the FIN follows the data
 }
 
 }  // namespace
