@@ -14,6 +14,7 @@
 #include "config.hpp"
 #include "ferry/version.hpp"
 #include "server.hpp"
+#include "stop_signals.hpp"
 
 namespace {
 
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   if (root_error) return usage_error("--root: " + config.root + ": " + root_error.message());
   config.root = canonical_root.string();
 
+  ferryd::block_stop_signals();  // before the first thread starts
   // Log lines are written by a thread of their own: a stderr that nobody reads (a full
   // pipe) must not stop the workers. When 1,024 lines wait, the oldest go.
   spdlog::init_thread_pool(1024, 1);

@@ -8,13 +8,14 @@
 #include <asio/detached.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
-#include <asio/signal_set.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include "use_nothrow.hpp"
 
 #include <ctime>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -24,10 +25,12 @@
 #include "ferry/fs/confine.hpp"
 #include "ferry/fs/file_ops.hpp"
 #include "ferry/protocol/message.hpp"
+#include "ferry/util/errno_text.hpp"
 #include "ferry/version.hpp"
 #include "log_failure.hpp"
 #include "server_state.hpp"
 #include "sessions.hpp"
+#include "stop_signals.hpp"
 
 namespace ferryd {
 namespace {
@@ -95,7 +98,7 @@ class Server {
   explicit Server(ServerState& state) : state_(state) {}
 
   awaitable<void> accept_loop(tcp::acceptor& acceptor);
-  awaitable<void> shut_down(tcp::acceptor& acceptor, asio::signal_set& signals);
+  awaitable<void> shut_down(tcp::acceptor& acceptor, asio::posix::stream_descriptor& signals);
   awaitable<void> sweep(Worker& worker);
 
  private:
@@ -144,9 +147,15 @@ awaitable<void> Server::sweep(Worker& worker) {
   }
 }
 
-awaitable<void> Server::shut_down(tcp::acceptor& acceptor, asio::signal_set& signals) {
-  auto [ec, signal_number] = co_await signals.async_wait(use_nothrow);
-  if (ec) co_return;
+awaitable<void> Server::shut_down(tcp::acceptor& acceptor,
+                                  asio::posix::stream_descriptor& signals) {
+  using asio::posix::stream_descriptor;
+  int signal_number = 0;
+  while (signal_number == 0) {
+    auto [ec] = co_await signals.async_wait(stream_descriptor::wait_read, use_nothrow);
+    if (ec) co_return;
+    signal_number = read_stop_signal(signals.native_handle());
+  }
   state_.stopping = true;
   const auto grace = state_.config.shutdown_grace;
   spdlog::info("received {}: no new sessions; running transfers have {} s to finish",
@@ -163,7 +172,8 @@ awaitable<void> Server::shut_down(tcp::acceptor& acceptor, asio::signal_set& sig
 
   // Wait for the transfers, bounded by the grace period; a second signal cuts it short.
   auto again = std::make_shared<bool>(false);
-  signals.async_wait([again](const std::error_code& error, int) { *again = !error; });
+  signals.async_wait(stream_descriptor::wait_read,
+                     [again](const std::error_code& error) { *again = !error; });
   asio::steady_timer tick(acceptor.get_executor());
   const auto deadline = std::chrono::steady_clock::now() + grace;
   while (state_.transfers > 0 && !*again && std::chrono::steady_clock::now() < deadline) {
@@ -227,10 +237,13 @@ int run_server(const ServerConfig& config) {
     spdlog::critical("cannot listen on port {}: {}", config.port, e.code().message());
     return 1;
   }
-  // Before the listening line, which tells scripts that the server is ready: a SIGTERM sent
-  // as soon as it appears must find the handler in place (it was the default action, exit by
-  // the signal, in a third of the tries).
-  asio::signal_set signals(main_context, SIGINT, SIGTERM);
+  // SIGINT and SIGTERM are blocked since main() began; one sent at any moment waits here.
+  const int signal_fd = open_stop_signal_fd();
+  if (signal_fd < 0) {
+    spdlog::critical("cannot watch for SIGTERM: {}", ferry::util::errno_text(errno));
+    return 1;
+  }
+  asio::posix::stream_descriptor signals(main_context, signal_fd);
   const tcp::endpoint local = acceptor.local_endpoint();
   const bool dual_stack = config.bind_address.empty() && local.address().is_v6();
   spdlog::info("ferryd {} listening on {}{}, serving {}{}", ferry::kVersion, to_text(local),
