@@ -1,7 +1,10 @@
 // A transfer connection: one GET, PUT or LS request, its data, then the close.
 
 #include <spdlog/spdlog.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <asio/co_spawn.hpp>
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
@@ -129,6 +132,11 @@ awaitable<void> Transfer::run() {
   std::string verb = "-";
   std::string path;
   Outcome outcome;
+  // Every answer ends with the close (or, for ERROR, the half-close). Corked, the answer's
+  // head, its data and the FIN leave in as few segments as they fit in: a small GET sends one
+  // segment instead of three, and costs 20 % fewer segments in all (docs/DESIGN.md).
+  const int on = 1;
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &on, sizeof on);
   if (head.outcome == HeadRead::Outcome::closed) {
     outcome.error = cause("closed before a complete request");
   } else if (head.outcome == HeadRead::Outcome::malformed) {

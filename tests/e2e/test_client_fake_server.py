@@ -282,6 +282,37 @@ class ClientTest(unittest.TestCase):
         self.assertIn(b"more than the announced 4 bytes", result.stderr)
         self.assertEqual(self.work_files(), [])
 
+    def test_get_from_a_slow_server_is_not_held_back(self):
+        """The client asks the kernel to wake it only once the rest of the file (up to 1 MiB)
+        has come (SO_RCVLOWAT), but takes what there is every 100 ms: 32 KiB per 50 ms is
+        progress, never a timeout of 0.5 s."""
+        payload = os.urandom(640 * 1024)
+
+        def transfer(conn, head, rest):
+            conn.sendall(b"OK\nFILESIZE: %d\n\n" % len(payload))
+            for i in range(0, len(payload), 32 * 1024):
+                conn.sendall(payload[i:i + 32 * 1024])
+                time.sleep(0.05)
+
+        self.serve(transfer=transfer)
+        result = self.ferry("--timeout", "0.5", "-c", "get slow.bin")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        with open(os.path.join(self.work, "slow.bin"), "rb") as f:
+            self.assertEqual(f.read(), payload)
+
+    def test_get_from_a_server_that_stalls_midway_times_out(self):
+        def transfer(conn, head, rest):
+            conn.sendall(b"OK\nFILESIZE: %d\n\n" % (4 << 20) + b"x" * (600 << 10))
+            time.sleep(2.5)
+
+        self.serve(transfer=transfer)
+        start = time.monotonic()
+        result = self.ferry("--timeout", "0.5", "-c", "get stall.bin")
+        self.assertLess(time.monotonic() - start, 2.0)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"timed out", result.stderr)
+        self.assertEqual(self.work_files(), [])
+
     # ---- PUT ----
 
     def test_put_sends_head_then_exactly_the_file(self):

@@ -90,12 +90,18 @@ Endpoint Endpoint::with_port(std::uint16_t new_port) const {
 }
 
 short wait_for(int fd, short events, Timeout timeout) {
+  const short revents = poll_for(fd, events, timeout);
+  if (revents == 0) throw NetError(ErrorKind::timed_out, "timed out");
+  return revents;
+}
+
+short poll_for(int fd, short events, Timeout timeout) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     throw_if_interrupted();
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) throw NetError(ErrorKind::timed_out, "timed out");
+    if (left.count() <= 0) return 0;
     pollfd fds[2] = {{fd, events, 0}, {interrupt_fd(), POLLIN, 0}};
     const nfds_t count = interrupt_fd() >= 0 ? 2 : 1;
     const int n = ::poll(fds, count, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));

@@ -33,6 +33,9 @@ struct Endpoint {
 // Throws timed_out after `timeout` and cancelled on an interrupt.
 short wait_for(int fd, short events, Timeout timeout);
 
+// As wait_for, but returns 0 when `timeout` passes.
+short poll_for(int fd, short events, Timeout timeout);
+
 // Resolves host and port (IPv4 and IPv6) and tries each address in turn.
 // The error message is the reason only ("connection refused", "timed out", ...).
 fs::Fd connect_to(const std::string& host, const std::string& port, Timeout timeout);
