@@ -1,8 +1,8 @@
 // A transfer connection: one GET, PUT or LS request, its data, then the close.
 
-#include <spdlog/spdlog.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <asio/co_spawn.hpp>
