@@ -301,6 +301,7 @@ std::string ControlSession::bind_port(OpenPort& port, std::uint16_t requested) {
     port.acceptor.bind(endpoint, ec);
     if (ec) return ec;
     port.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) port.port = number;
     return ec;
   };
 
@@ -332,7 +333,6 @@ std::string ControlSession::bind_port(OpenPort& port, std::uint16_t requested) {
     return fmt::format("port {} refused: permission denied", requested);
   }
   if (ec) return fmt::format("cannot open port {}: {}", requested, ec.message());
-  port.port = port.acceptor.local_endpoint(ec).port();
   return {};
 }
 
@@ -347,7 +347,8 @@ awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) 
     }
   });
   for (;;) {
-    auto [ec, socket] = co_await port->acceptor.async_accept(use_nothrow);
+    tcp::endpoint peer;  // from accept itself: no getpeername
+    auto [ec, socket] = co_await port->acceptor.async_accept(peer, use_nothrow);
     if (ec) {
       if (port->timed_out) {
         spdlog::info("session {}: transfer port {} closed: nobody connected within {} s", id_,
@@ -355,9 +356,6 @@ awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) 
       }
       break;
     }
-    asio::error_code peer_ec;
-    const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
-    if (peer_ec) continue;
     if (normalize(peer.address()) != peer_address_) {
       spdlog::warn(
           "session {}: refused a connection to transfer port {} from {}: not the "

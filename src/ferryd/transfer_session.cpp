@@ -213,7 +213,7 @@ awaitable<Outcome> Transfer::get(const std::string& path) {
 
   // sendfile moves the bytes from the page cache to the socket without a copy through
   // user space; on a full socket buffer we wait for it to drain.
-  socket_.native_non_blocking(true);
+  if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);  // an ioctl each time
   const int socket_fd = socket_.native_handle();
   off_t offset = 0;
   while (outcome.bytes < size) {
@@ -302,7 +302,7 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
 
   auto pipe = ferry::net::SplicePipe::open(kPutPipeSize);
   std::vector<char> chunk;
-  socket_.native_non_blocking(true);
+  if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);  // an ioctl each time
   const int socket_fd = socket_.native_handle();
   while (received < size) {
     const std::uint64_t left = size - received;
