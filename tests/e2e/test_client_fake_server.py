@@ -158,6 +158,14 @@ class ClientTest(unittest.TestCase):
                               input=stdin if stdin is not None else b"",
                               capture_output=True, timeout=RUN_TIMEOUT)
 
+    def assert_times_out(self, within, *args):
+        """ferry, run with args, fails with "timed out" in less than `within` seconds."""
+        start = time.monotonic()
+        result = self.ferry(*args)
+        self.assertLess(time.monotonic() - start, within)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"timed out", result.stderr)
+
     def work_files(self):
         return sorted(os.listdir(self.work))
 
@@ -306,11 +314,7 @@ class ClientTest(unittest.TestCase):
             time.sleep(2.5)
 
         self.serve(transfer=transfer)
-        start = time.monotonic()
-        result = self.ferry("--timeout", "0.5", "-c", "get stall.bin")
-        self.assertLess(time.monotonic() - start, 2.0)
-        self.assertEqual(result.returncode, 1)
-        self.assertIn(b"timed out", result.stderr)
+        self.assert_times_out(2.0, "--timeout", "0.5", "-c", "get stall.bin")
         self.assertEqual(self.work_files(), [])
 
     # ---- PUT ----
@@ -369,11 +373,7 @@ class ClientTest(unittest.TestCase):
 
     def test_server_that_never_answers_times_out(self):
         self.serve(answer_open=False)
-        start = time.monotonic()
-        result = self.ferry("--timeout", "0.5", "-c", "ls")
-        self.assertLess(time.monotonic() - start, 8)
-        self.assertEqual(result.returncode, 1)
-        self.assertIn(b"timed out", result.stderr)
+        self.assert_times_out(8, "--timeout", "0.5", "-c", "ls")
 
     def test_closed_control_connection_is_reconnected_once(self):
         def transfer(conn, head, rest):
