@@ -110,9 +110,13 @@ void ControlConnection::quit() {
   try {
     const net::Timeout wait = std::min(timeout_, kQuitWait);
     net::write_all(socket_.get(), client::quit_request(), wait);
-    net::read_head(socket_.get(), buffer_, wait);  // BYE, or whatever: we close anyway
+    // The answers to prefetched OPENs come first, then BYE (or whatever: we close anyway).
+    for (int answers = opens_in_flight_ + 1; answers > 0; --answers) {
+      net::read_head(socket_.get(), buffer_, wait);
+    }
   } catch (const std::exception&) {
   }
+  opens_in_flight_ = 0;
   socket_.reset();
 }
 
