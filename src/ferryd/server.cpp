@@ -214,8 +214,7 @@ int run_server(const ServerConfig& config) {
   state.root = std::move(*root);
   // Unfinished uploads of a server that was killed: swept in the background, so that a large
   // tree does not delay the start. Only files written before this start are touched.
-  timespec started{};
-  ::clock_gettime(CLOCK_REALTIME, &started);
+  const timespec started = ferry::fs::file_clock_now();
   asio::post(state.disk_pool, [&state, started] {
     if (const int removed = ferry::fs::remove_stale_uploads(state.root, started); removed > 0) {
       spdlog::info("removed {} unfinished upload(s) left by an earlier run", removed);

@@ -534,6 +534,18 @@ TEST_F(FileOpsTest, RemoveStaleUploadsKeepsUploadsWrittenSinceTheCutoff) {
   EXPECT_EQ(read_file(in_root("a/b/file")), kInsideContent);
 }
 
+// The server's own uploads, begun just after its start, are never stale: with a precise
+// clock as the cutoff, every one of these was removed (their mtime is a coarse tick).
+TEST_F(FileOpsTest, RemoveStaleUploadsKeepsUploadsBegunJustAfterTheCutoff) {
+  for (int i = 0; i < 200; ++i) {
+    const timespec started = file_clock_now();
+    auto upload = Upload::begin(root(), "file", 4);
+    ASSERT_TRUE(upload.ok());
+    ASSERT_EQ(remove_stale_uploads(root(), started), 0) << "round " << i;
+    ASSERT_EQ(temporaries_in(root_path()).size(), 1u);
+  }
+}
+
 TEST_F(FileOpsTest, RemoveStaleUploadsStaysInside) {
   write_file(outside_path() + "/.ferry-tmp-outside", "keep me");
   make_symlink(outside_path(), in_root("abs_out"));

@@ -243,6 +243,12 @@ int remove_stale_uploads_in(int directory_fd, const timespec& cutoff, int depth)
 
 }  // namespace
 
+timespec file_clock_now() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return now;
+}
+
 int remove_stale_uploads(const Fd& root, const timespec& cutoff) {
   const int top = ::openat(root.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return top < 0 ? 0 : remove_stale_uploads_in(top, cutoff, 0);

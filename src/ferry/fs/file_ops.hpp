@@ -67,10 +67,16 @@ class Upload {
 // temporary upload files; for a path that is not a directory, that one entry.
 SysResult<std::vector<protocol::Entry>> list_entries(const Fd& root, std::string_view path);
 
+// Now, on the clock the kernel stamps file times with (CLOCK_REALTIME_COARSE). A precise
+// CLOCK_REALTIME read runs ahead of it by up to a tick: a file created right after such a
+// read gets an earlier mtime, so a sweep with that read as its cutoff took a fresh upload
+// of the running server for a stale one and removed it.
+timespec file_clock_now();
+
 // Removes the temporary files of uploads that a killed server left anywhere in the tree,
-// those last written before `cutoff` (the server's start: an upload of the running server
-// writes after it). Symbolic links are not followed; at most 64 directory levels deep.
-// Returns how many were removed.
+// those last written before `cutoff` (file_clock_now() at the server's start: an upload of
+// the running server writes after it). Symbolic links are not followed; at most 64 directory levels
+// deep. Returns how many were removed.
 int remove_stale_uploads(const Fd& root, const timespec& cutoff);
 
 }  // namespace ferry::fs
