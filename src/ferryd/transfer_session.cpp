@@ -132,9 +132,9 @@ awaitable<void> Transfer::run() {
   std::string verb = "-";
   std::string path;
   Outcome outcome;
-  // Every answer ends with the close (or, for ERROR, the half-close). Corked, the answer's
-  // head, its data and the FIN leave in as few segments as they fit in: a small GET sends one
-  // segment instead of three, and costs 20 % fewer segments in all (docs/DESIGN.md).
+  // Every answer ends with the half-close. Corked, the answer's head, its data and the FIN
+  // leave in as few segments as they fit in: a small GET sends one segment instead of three,
+  // and costs 20 % fewer segments in all (docs/DESIGN.md).
   const int on = 1;
   ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &on, sizeof on);
   if (head.outcome == HeadRead::Outcome::closed) {
@@ -161,6 +161,11 @@ awaitable<void> Transfer::run() {
     }
   }
   watchdog_.stop();
+  // The FIN first, with whatever the cork still holds (shutdown), then the close. A close
+  // alone resets the connection when the client sent bytes nobody read, and that reset
+  // would discard the held answer instead of sending it.
+  asio::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
   close();
 
   const std::chrono::duration<double> took = Clock::now() - started;
