@@ -75,8 +75,8 @@ timespec file_clock_now();
 
 // Removes the temporary files of uploads that a killed server left anywhere in the tree,
 // those last written before `cutoff` (file_clock_now() at the server's start: an upload of
-// the running server writes after it). Symbolic links are not followed; at most 64 directory levels
-// deep. Returns how many were removed.
+// the running server writes after it). Symbolic links are not followed; at most 64 directory
+// levels deep. Returns how many were removed.
 int remove_stale_uploads(const Fd& root, const timespec& cutoff);
 
 }  // namespace ferry::fs
