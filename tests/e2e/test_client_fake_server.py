@@ -291,15 +291,15 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(self.work_files(), [])
 
     def test_get_from_a_slow_server_is_not_held_back(self):
-        """The client asks the kernel to wake it only once the rest of the file (up to 1 MiB)
-        has come (SO_RCVLOWAT), but takes what there is every 100 ms: 32 KiB per 50 ms is
-        progress, never a timeout of 0.5 s."""
-        payload = os.urandom(640 * 1024)
+        """The client asks the kernel to wake it only once a MiB has come (SO_RCVLOWAT), but
+        takes what there is every 100 ms: 64 KiB per 50 ms (a MiB in 0.8 s) is progress,
+        never a timeout of 0.5 s."""
+        payload = os.urandom(1536 * 1024)
 
         def transfer(conn, head, rest):
             conn.sendall(b"OK\nFILESIZE: %d\n\n" % len(payload))
-            for i in range(0, len(payload), 32 * 1024):
-                conn.sendall(payload[i:i + 32 * 1024])
+            for i in range(0, len(payload), 64 * 1024):
+                conn.sendall(payload[i:i + 64 * 1024])
                 time.sleep(0.05)
 
         self.serve(transfer=transfer)

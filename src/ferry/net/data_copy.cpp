@@ -62,13 +62,10 @@ class LowWater {
   LowWater& operator=(const LowWater&) = delete;
   ~LowWater() { set(1); }
 
-  // Never more than what is still to come, or the last bytes would wait for the close; below
-  // 256 KiB not worth a system call (a small file costs none).
-  void expect(std::uint64_t remaining) {
-    constexpr std::uint64_t kWorthIt = 256 << 10;
-    set(remaining < kWorthIt ? 1
-                             : static_cast<int>(std::min<std::uint64_t>(remaining, kBufferSize)));
-  }
+  // Never more than what is still to come, or the last bytes would wait for the close: the
+  // mark while a whole MiB is to come, 1 byte for the tail. At most two system calls per
+  // transfer, none for a file under 1 MiB.
+  void expect(std::uint64_t remaining) { set(remaining >= kBufferSize ? int{kBufferSize} : 1); }
 
  private:
   void set(int bytes) {
