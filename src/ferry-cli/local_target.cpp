@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
+#include <chrono>
 #include <cstring>
+#include <map>
+#include <utility>
 
 #include "errors.hpp"
+#include "ferry/client/part_files.hpp"
 #include "ferry/client/requests.hpp"
 #include "ferry/net/interrupt.hpp"
 #include "ferry/util/errno_text.hpp"
@@ -25,6 +28,22 @@ std::string directory_of(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+// Removes the part files that dead clients left in `directory`, at most once a minute per
+// directory in this process: a script of 2,000 gets into one folder reads that folder once,
+// not 2,000 times as it grows.
+void sweep_stale_part_files(const std::string& directory) {
+  using Clock = std::chrono::system_clock;
+  static std::map<std::pair<dev_t, ino_t>, Clock::time_point> last_sweep;
+  const fs::Fd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  struct stat st {};
+  if (!dir.valid() || ::fstat(dir.get(), &st) != 0) return;  // mkostemp will say why
+  const auto now = Clock::now();
+  auto [sweep, first] = last_sweep.try_emplace({st.st_dev, st.st_ino}, now);
+  if (!first && now - sweep->second < client::kStalePartFileAge) return;
+  sweep->second = now;
+  client::remove_stale_part_files(dir.get(), now - client::kStalePartFileAge);
 }
 
 mode_t new_file_mode() {
@@ -67,12 +86,12 @@ LocalTarget LocalTarget::open(const std::string& remote, const std::optional<std
     return target;
   }
 
-  std::string temp = directory_of(path) + "/.ferry-tmp-XXXXXX";
-  target.file_.reset(::mkostemp(temp.data(), O_CLOEXEC));
+  const std::string directory = directory_of(path);
+  sweep_stale_part_files(directory);
+  target.file_ = client::create_part_file(directory, target.temp_path_);
   if (!target.file_.valid()) {
-    throw LocalError("cannot create a file in " + directory_of(path) + ": " + error_text(errno));
+    throw LocalError("cannot create a file in " + directory + ": " + error_text(errno));
   }
-  target.temp_path_ = temp;
   target.out_fd_ = target.file_.get();
   // An existing target keeps its permissions; a new one gets those of a new file.
   ::fchmod(target.out_fd_, exists ? (st.st_mode & 07777) : new_file_mode());

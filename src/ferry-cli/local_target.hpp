@@ -1,7 +1,9 @@
 #pragma once
 
-// Where a `get` writes: the file the user named, written through a temporary file beside
-// it and renamed only on success, so that nothing partial is ever left under its name.
+// Where a `get` writes: the file the user named, written through a part file beside it
+// (client/part_files.hpp: `.ferry-part-XXXXXX`, locked while written) and renamed only on
+// success, so that nothing partial is ever left under its name. Before it creates one, it
+// removes the stale part files of dead clients in that directory.
 
 #include <optional>
 #include <string>

@@ -9,6 +9,7 @@
 #include "ferry/net/error.hpp"
 #include "ferry/protocol/message.hpp"
 #include "local_target.hpp"
+#include "prefetch_trigger.hpp"
 #include "progress_line.hpp"
 #include "transfers.hpp"
 
@@ -27,8 +28,10 @@ void get_file(ClientContext& context, const std::string& remote,
   const std::uint64_t size = *protocol::parse_file_size(*size_text);  // parse_head checked it
 
   ProgressLine progress(context.progress, size);
+  PrefetchTrigger prefetch(context.control, size, progress);
+  prefetch.check(0);
   net::receive_exact(connection.get(), data, size, target.fd(), target.name(), context.timeout,
-                     progress);
+                     prefetch);
   connection.reset();
   target.commit();
   progress.erase();

@@ -19,6 +19,7 @@ void list_remote(ClientContext& context, const std::optional<std::string>& direc
   std::string body;
   const auto answer = parse_answer(net::read_head(connection.get(), body, context.timeout));
   if (!answer.is("OK")) throw_unexpected(answer, "OK");
+  context.control.prefetch_next();
 
   char chunk[65536];
   for (;;) {

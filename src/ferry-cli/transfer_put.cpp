@@ -15,6 +15,7 @@
 #include "ferry/net/error.hpp"
 #include "ferry/protocol/message.hpp"
 #include "ferry/util/errno_text.hpp"
+#include "prefetch_trigger.hpp"
 #include "progress_line.hpp"
 #include "transfers.hpp"
 
@@ -54,7 +55,9 @@ void put_file(ClientContext& context, const std::string& local,
   if (remote_name.empty()) throw LocalError("cannot tell a remote name from '" + local + "'");
   const auto size = static_cast<std::uint64_t>(st.st_size);
 
-  fs::Fd connection = context.control.open_transfer();
+  fs::Fd connection = context.control.open_transfer(
+      size <= ControlConnection::kPrefetchDistance ? ControlConnection::Prefetch::before_connecting
+                                                   : ControlConnection::Prefetch::later);
   try {
     net::write_all(connection.get(), client::put_body(remote_name, size), context.timeout);
   } catch (const net::NetError& e) {
@@ -63,9 +66,10 @@ void put_file(ClientContext& context, const std::string& local,
   }
 
   ProgressLine progress(context.progress, size);
+  PrefetchTrigger prefetch(context.control, size, progress);
   std::uint64_t sent = 0;
   const auto end =
-      net::send_file(connection.get(), file.get(), size, context.timeout, progress, sent);
+      net::send_file(connection.get(), file.get(), size, context.timeout, prefetch, sent);
   if (end != net::SendEnd::complete)
     report_early_end(connection.get(), sent, size, context.timeout);
 

@@ -1,8 +1,10 @@
 #pragma once
 
 // The three transfers of the seed. Each builds its body, asks for a transfer port with
-// `OPEN 0`, connects, sends the body, handles the answer and closes. They throw on failure
-// (ServerError, LocalError, NetError); the command table prints and counts it.
+// `OPEN 0`, connects, sends the body, handles the answer and closes; when at most a MiB is
+// left to move (an LS once its OK has come), it asks for the next command's port
+// (ControlConnection::prefetch_next). They throw on failure (ServerError, LocalError,
+// NetError); the command table prints and counts it.
 
 #include <optional>
 #include <string>

@@ -20,9 +20,18 @@ struct ServerConfig {
   std::chrono::seconds idle_timeout{300};     // control connection without a command
   std::chrono::seconds head_timeout{30};      // a started message head must be complete by then
   std::chrono::seconds shutdown_grace{5};     // running transfers may finish after SIGTERM
-  std::size_t max_sessions = 1000;
+  std::size_t max_sessions = 1000;  // lowered at start when the descriptor limit cannot hold it
+  bool max_sessions_given = false;  // set on the command line: kept as given
   std::size_t max_sessions_per_address = 0;  // 0: no limit (many users behind one NAT)
   std::size_t max_open_ports = 16;           // per session: opened and not yet connected
+  // A transfer is an opened port or a connected transfer connection. 0 below: sized from
+  // the descriptor limit at start (descriptor_budget.hpp).
+  std::size_t max_transfers = 0;                // in all
+  std::size_t max_transfers_per_session = 16;   // per control session
+  std::size_t max_transfers_per_address = 0;    // per client address, over its sessions
+  std::size_t max_listings = 32;                // LS requests being listed at once
+  std::uint64_t descriptor_limit = 0;  // in force after the start raised it (for the log)
+  std::uint64_t min_rate = 1024;  // bytes/s a transfer must move, over each transfer_timeout
   unsigned threads = 0;                      // 0: one per core
   std::string log_level = "info";            // applied after the first line, which is always logged
 

@@ -45,6 +45,7 @@ struct OpenPort {
   asio::steady_timer timer;
   std::uint16_t port = 0;
   bool timed_out = false;
+  std::optional<TransferSlot> slot;  // handed on to the transfer connection
 };
 
 // Parses OPEN's argument: absent or 0 asks the server to choose; 1..65535 names the port.
@@ -104,6 +105,7 @@ class ControlSession final : public Closable, public std::enable_shared_from_thi
   std::string input_;           // bytes of a head not yet complete; empty while idle
   std::string output_;          // answers the socket did not take yet; empty while idle
   std::vector<std::shared_ptr<OpenPort>> open_ports_;
+  std::shared_ptr<std::size_t> transfers_held_;  // opened ports + running transfers; at first OPEN
   std::size_t transfers_ = 0;
   bool closing_ = false;  // close once output_ is sent
   bool ended_ = false;
@@ -250,7 +252,7 @@ void ControlSession::handle_open(const ferry::protocol::Message& message) {
   const auto& config = state_.config;
   // Every refusal is answered and logged (a flood of OPENs shows in the log).
   const auto refuse = [this](const std::string& error) {
-    spdlog::warn("session {}: OPEN refused: {}", id_, ferry::protocol::escape(error));
+    spdlog::warn("session {}: OPEN refused: {}", id_, ferry::protocol::escape_visible(error));
     answer(format_error(error));
   };
   const auto requested = parse_port(message.argument);
@@ -268,14 +270,33 @@ void ControlSession::handle_open(const ferry::protocol::Message& message) {
     refuse(fmt::format("port {} refused: ports below 1024 are not allowed", *requested));
     return;
   }
-  if (*requested != 0 && config.has_data_port_range() &&
-      (*requested < config.data_port_min || *requested > config.data_port_max)) {
+  // Without --data-ports, the kernel's ephemeral range: a client must not squat on the
+  // port of a service that has yet to start.
+  if (*requested != 0 && (*requested < state_.pick_port_min || *requested > state_.pick_port_max)) {
     refuse(fmt::format("port {} refused: outside the data port range {}-{}", *requested,
-                       config.data_port_min, config.data_port_max));
+                       state_.pick_port_min, state_.pick_port_max));
+    return;
+  }
+  if (!transfers_held_) transfers_held_ = std::make_shared<std::size_t>(0);
+  if (*transfers_held_ >= config.max_transfers_per_session) {
+    refuse(fmt::format("too many transfers in this session (limit {} at once)",
+                       config.max_transfers_per_session));
+    return;
+  }
+  const auto admission = state_.transfer_slots.admit(admitted_address_);
+  if (admission == AddressLimits::Admission::over_total) {
+    refuse(fmt::format("server busy: too many transfers (limit {} at once)",
+                       state_.transfer_slots.max_total()));
+    return;
+  }
+  if (admission == AddressLimits::Admission::over_address) {
+    refuse(fmt::format("too many transfers from {} (limit {} at once per address)",
+                       admitted_address_, state_.transfer_slots.max_per_address()));
     return;
   }
 
   auto port = std::make_shared<OpenPort>(socket_.get_executor());
+  port->slot.emplace(state_.transfer_slots, admitted_address_, transfers_held_);
   if (std::string error = bind_port(*port, *requested); !error.empty()) {
     refuse(error);
     return;
@@ -367,7 +388,8 @@ awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) 
     asio::error_code ignored;
     port->acceptor.close(ignored);
     ++transfers_;
-    start_transfer(std::move(socket), state_, worker_, id_);
+    start_transfer(std::move(socket), state_, worker_, id_, std::move(*port->slot));
+    port->slot.reset();
     break;
   }
   std::erase(open_ports_, port);

@@ -78,15 +78,35 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   app.add_option("--idle-timeout", idle_timeout,
                  "Seconds a control connection may stay without a command (default 300)")
       ->check(CLI::Range(1u, 86400u));
-  app.add_option("--max-sessions", config.max_sessions,
-                 "Control sessions served at once; more are refused (default 1000)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  auto* max_sessions =
+      app.add_option("--max-sessions", config.max_sessions,
+                     "Control sessions served at once; more are refused (default 1000, lowered "
+                     "to fit the descriptor limit)")
+          ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   app.add_option("--max-sessions-per-ip", config.max_sessions_per_address,
                  "Control sessions one client address may hold at once (default 0: no limit)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1'000'000}));
   app.add_option("--max-open-ports", config.max_open_ports,
                  "Transfer ports a session may hold opened and not yet connected (default 16)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+  app.add_option("--max-transfers", config.max_transfers,
+                 "Transfers (opened ports and connected transfers) at once, in all (default: "
+                 "what the descriptor limit holds)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  app.add_option("--max-transfers-per-session", config.max_transfers_per_session,
+                 "Transfers one control session may hold at once (default 16)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  app.add_option("--max-transfers-per-ip", config.max_transfers_per_address,
+                 "Transfers one client address may hold at once over all its sessions "
+                 "(default: a quarter of --max-transfers, at least 16)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  app.add_option("--max-listings", config.max_listings,
+                 "LS requests listed at once; more are refused as busy (default 32)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
+  app.add_option("--min-rate", config.min_rate,
+                 "Bytes per second a transfer must move, counted over each --transfer-timeout "
+                 "window; slower ones are cut (default 1024; 0: only a stall is cut)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
   app.add_option("--threads", config.threads, "Worker threads (default: one per core)")
       ->check(CLI::Range(1u, 256u));
   app.add_option("--log-level", config.log_level,
@@ -109,6 +129,7 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   if (!config.bind_address.empty() && !is_ip_address(config.bind_address)) {
     return usage_error("--bind: not an IPv4 or IPv6 address: " + config.bind_address);
   }
+  config.max_sessions_given = max_sessions->count() > 0;
   config.transfer_timeout = std::chrono::seconds(transfer_timeout);
   config.head_timeout = config.transfer_timeout;
   config.idle_timeout = std::chrono::seconds(idle_timeout);

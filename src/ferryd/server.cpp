@@ -13,6 +13,10 @@
 #include <asio/use_awaitable.hpp>
 #include "use_nothrow.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <ctime>
 
 #include <cerrno>
@@ -21,6 +25,7 @@
 #include <thread>
 #include <tuple>
 
+#include "descriptor_budget.hpp"
 #include "endpoint_text.hpp"
 #include "ferry/fs/confine.hpp"
 #include "ferry/fs/file_ops.hpp"
@@ -93,6 +98,50 @@ void refuse_session(tcp::socket& socket, const std::string& reason) {
   socket.close(ec);
 }
 
+// The refusal text for a session over a limit.
+std::string session_refusal(const AddressLimits& limits, AddressLimits::Admission admission,
+                            const std::string& address) {
+  if (admission == AddressLimits::Admission::over_total) {
+    return fmt::format("too many sessions (limit {})", limits.max_total());
+  }
+  return fmt::format("too many sessions from {} (limit {} per address)", address,
+                     limits.max_per_address());
+}
+
+// One descriptor held back for the moment the process has none left (EMFILE): closed, it
+// makes room to accept the waiting connection and tell it why it is refused, instead of
+// leaving it unanswered in the backlog (a second line of defence: the descriptor budget
+// should keep this from happening).
+class SpareDescriptor {
+ public:
+  SpareDescriptor() { take(); }
+  SpareDescriptor(const SpareDescriptor&) = delete;
+  SpareDescriptor& operator=(const SpareDescriptor&) = delete;
+  ~SpareDescriptor() { give_up(); }
+
+  // Accepts one waiting connection from `listener` with the spare's room, answers it
+  // `ERROR <reason>` and closes it. False when there was nothing to accept.
+  bool refuse_one(int listener, const std::string& reason) {
+    give_up();
+    const int connection = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (connection >= 0) {
+      const std::string answer = ferry::protocol::format_error(reason);
+      static_cast<void>(::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL));
+      ::close(connection);
+    }
+    take();
+    return connection >= 0;
+  }
+
+ private:
+  void take() { fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC); }
+  void give_up() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_ = -1;
+};
+
 class Server {
  public:
   explicit Server(ServerState& state) : state_(state) {}
@@ -103,6 +152,7 @@ class Server {
 
  private:
   ServerState& state_;
+  SpareDescriptor spare_;
 };
 
 awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
@@ -114,7 +164,11 @@ awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
       spdlog::warn("accept failed: {}", ec.message());
-      // Out of descriptors (EMFILE/ENFILE) is the usual cause: pause instead of spinning.
+      if (ec == asio::error::no_descriptors || ec.value() == ENFILE) {
+        while (spare_.refuse_one(acceptor.native_handle(), "server out of descriptors")) {
+        }
+      }
+      // Pause instead of spinning on an error that persists.
       asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
       co_await pause.async_wait(use_nothrow);
       continue;
@@ -125,9 +179,11 @@ awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
     const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
     if (peer_ec) continue;  // already gone
     std::string address = normalize(peer.address()).to_string();
-    if (const auto refusal = state_.sessions.admit(address)) {
-      spdlog::warn("session {}: refused {}: {}", id, to_text(peer), *refusal);
-      refuse_session(socket, *refusal);
+    if (const auto admission = state_.sessions.admit(address);
+        admission != AddressLimits::Admission::admitted) {
+      const std::string refusal = session_refusal(state_.sessions, admission, address);
+      spdlog::warn("session {}: refused {}: {}", id, to_text(peer), refusal);
+      refuse_session(socket, refusal);
       continue;
     }
     start_control_session(std::move(socket), state_, worker, id, std::move(address));
@@ -196,9 +252,36 @@ awaitable<void> Server::shut_down(tcp::acceptor& acceptor,
   }
 }
 
+// The configuration with the limits that were left to size filled in from the descriptor
+// limit (raised from soft to hard first).
+ServerConfig with_descriptor_budget(const ServerConfig& given) {
+  ServerConfig config = given;
+  const std::uint64_t descriptors = raise_descriptor_limit();
+  const DescriptorBudget budget = plan_descriptors(
+      descriptors, config.max_sessions, config.max_sessions_given, config.max_transfers,
+      config.max_transfers_per_address, config.max_transfers_per_session);
+  config.max_sessions = budget.sessions;
+  config.max_transfers = budget.transfers;
+  config.max_transfers_per_address = budget.transfers_per_address;
+  config.descriptor_limit = descriptors;
+  for (const std::string& warning : budget.warnings)
+    spdlog::warn("{}", warning);
+  return config;
+}
+
+void log_limits(const ServerConfig& config) {
+  spdlog::info(
+      "limits: {} descriptors; {} sessions; {} transfers in all, {} per address, {} per "
+      "session; {} listings at once; transfers slower than {} bytes/s over {} s are cut",
+      config.descriptor_limit, config.max_sessions, config.max_transfers,
+      config.max_transfers_per_address, config.max_transfers_per_session, config.max_listings,
+      config.min_rate, config.transfer_timeout.count());
+}
+
 }  // namespace
 
-int run_server(const ServerConfig& config) {
+int run_server(const ServerConfig& given) {
+  const ServerConfig config = with_descriptor_budget(given);
   ServerState state(config);
   if (config.has_data_port_range()) {
     state.pick_port_min = config.data_port_min;
@@ -248,6 +331,7 @@ int run_server(const ServerConfig& config) {
   spdlog::info("ferryd {} listening on {}{}, serving {}{}", ferry::kVersion, to_text(local),
                dual_stack ? " (IPv4 and IPv6)" : "", config.root,
                config.read_only ? " (read-only)" : "");
+  log_limits(config);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 
   Server server(state);

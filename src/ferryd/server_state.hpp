@@ -18,7 +18,7 @@
 
 #include "config.hpp"
 #include "ferry/fs/fd.hpp"
-#include "session_limits.hpp"
+#include "address_limits.hpp"
 
 namespace ferryd {
 
@@ -66,9 +66,14 @@ struct ServerState {
   std::uint16_t pick_port_max = 0;  // kernel's ephemeral port range
   ferry::fs::Fd root;
   std::vector<std::unique_ptr<Worker>> workers;
-  asio::thread_pool disk_pool{2};  // fsync and other waits on the disk, off the workers
-  SessionLimits sessions{config.max_sessions, config.max_sessions_per_address};
-  std::atomic<std::size_t> transfers{0};
+  // Waits on the disk, off the workers: fsync, listing batches, reading a cold file ahead,
+  // the start-up sweep.
+  asio::thread_pool disk_pool{4};
+  AddressLimits sessions{config.max_sessions, config.max_sessions_per_address};
+  AddressLimits transfer_slots{config.max_transfers, config.max_transfers_per_address};
+  std::atomic<std::size_t> listings{0};  // LS requests being listed now
+  std::atomic<bool> root_removal_logged{false};
+  std::atomic<std::size_t> transfers{0};  // connected transfer connections (for the drain)
   std::atomic<std::uint64_t> next_session_id{1};
   std::atomic<bool> stopping{false};
 };

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "transfer_slot.hpp"
+
 namespace ferryd {
 
 struct ServerState;
@@ -18,8 +20,8 @@ struct Worker;
 void start_control_session(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,
                            std::uint64_t session_id, std::string admitted_address);
 
-// A transfer connection: one GET, PUT or LS request and its data.
+// A transfer connection: one GET, PUT or LS request and its data. It holds `slot` to its end.
 void start_transfer(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,
-                    std::uint64_t session_id);
+                    std::uint64_t session_id, TransferSlot slot);
 
 }  // namespace ferryd

@@ -21,7 +21,9 @@ class Watchdog {
   Watchdog& operator=(const Watchdog&) = delete;
   ~Watchdog() { *alive_ = false; }
 
+  // May be called from `on_expire` to watch a new deadline.
   void expire_at(Clock::time_point deadline) {
+    expired_ = false;
     const bool earlier = deadline < deadline_;
     deadline_ = deadline;
     if (!armed_) {

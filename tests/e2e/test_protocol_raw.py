@@ -173,7 +173,9 @@ class TransferTest(ServerTestCase):
         os.utime(os.path.join(self.root, "a.txt"), (1700000000, 1700000000))
 
     def check_listing(self, body, directory):
-        entries = parse_listing(body)
+        """The entries of an LS body, sorted by name (the server sends them in directory
+        order: each name exactly once)."""
+        entries = sorted(parse_listing(body), key=lambda e: e[3])
         names = sorted(os.listdir(directory), key=os.fsencode)
         self.assertEqual([e[3] for e in entries], [os.fsencode(n) for n in names])
         for kind, size, mtime, name in entries:
@@ -196,8 +198,10 @@ class TransferTest(ServerTestCase):
                           b"link", b"sub"])
         self.assertIn(("f", 1, "2023-11-14T22:13:20Z", b"a.txt"), entries)
         self.assertIn(("l", 5, entries[5][2], b"link"), entries)
+        self.assertEqual(entries[5][3], b"link")
         # `LS /` is the root too.
-        self.assertEqual(self.request("LS /\n\n"), (head, body))
+        self.assertEqual(self.request("LS /\n\n")[0], head)
+        self.assertEqual(self.check_listing(self.request("LS /\n\n")[1], self.root), entries)
 
     def test_ls_of_a_subdirectory_and_of_one_with_spaces(self):
         self.make_tree()
@@ -226,8 +230,19 @@ class TransferTest(ServerTestCase):
         self.write("back\\slash", b"")
         head, body = self.request("LS\n\n")
         self.assertEqual(head, b"OK\n\n")
-        self.assertEqual([e[3] for e in parse_listing(body)],
+        self.assertEqual(sorted(e[3] for e in parse_listing(body)),
                          [b"back\\\\slash", b"empty", b"line\\nbreak"])
+        # Each name LS shows can be named back, escaped.
+        for shown, raw in ((b"line\\nbreak", "line\nbreak"), (b"back\\\\slash", "back\\slash")):
+            head, body = self.request(b"GET\nFILENAME: " + shown + b"\nESCAPED: yes\n\n")
+            self.assertEqual(head, b"OK\nFILESIZE: 0\n\n", raw)
+        # Without ESCAPED a backslash is a backslash, as a seed client means it.
+        head, _ = self.request("GET\nFILENAME: back\\slash\n\n")
+        self.assertEqual(head, b"OK\nFILESIZE: 0\n\n")
+        head, _ = self.request("GET\nFILENAME: a\\q\nESCAPED: yes\n\n")
+        self.assertError(head, rb"^malformed escape in path: a\\\\q$")
+        head, _ = self.request("LS back\\\\slash\nESCAPED: yes\n\n")
+        self.assertEqual(head, b"OK\n\n")
 
     def test_ls_hides_unfinished_uploads(self):
         self.write(".ferry-tmp-0123456789abcdef", b"partial")
@@ -593,7 +608,7 @@ class RobustnessTest(ServerTestCase):
         head, body = self.request("LS many\n\n")
         self.assertEqual(head, b"OK\n\n")
         self.assertGreater(len(body), 128 * 1024)
-        self.assertEqual([e[3].decode() for e in parse_listing(body)], sorted(names))
+        self.assertEqual(sorted(e[3].decode() for e in parse_listing(body)), sorted(names))
 
 
 class FramingTest(ServerTestCase):

@@ -17,6 +17,14 @@ files against one ferryd for a set time, and every byte is checked.
   temporary file may remain; SIGTERM must stop the server with exit status 0.
 - A tenth of the clients (at least one) are the real `ferry` client, run with scripts of
   several commands (`put`, `get`, `ls`, OPEN prefetch included), checked the same way.
+- Beside the honest clients, an abusive one from another address (127.0.0.2; `--no-abuse`
+  turns it off): descriptor hogs (sessions that OPEN and connect as many transfers as they
+  are given and keep them with a byte every 0.5 s, of a request head that never ends or of a
+  PUT's data), slow readers of a listing of ~20,000 entries (in `abuse/`, which the honest
+  clients never touch) and readers that never read it, and a port re-opener (OPEN, close the
+  session, OPEN the same port again in a new one; OPEN of a port outside the range). Its
+  refusals and cuts are expected: they are counted and printed, not errors. The honest
+  clients must still see none.
 
 Counts of sessions, transfers, bytes, errors, corruptions and losses are printed, with
 ferryd's descriptors and resident memory sampled every second. Exit status 1 when anything
@@ -29,8 +37,10 @@ import argparse
 import hashlib
 import os
 import random
+import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,6 +68,8 @@ def parse_arguments():
     parser.add_argument("--max-size", type=int, default=2 * MIB, help="largest file (2 MiB)")
     parser.add_argument("--max-errors", type=int, default=0, help="failed transfers allowed (0)")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--no-abuse", dest="abuse", action="store_false",
+                        help="no abusive client beside the honest ones")
     return parser.parse_args()
 
 
@@ -74,6 +86,18 @@ os.environ["FERRYD"], os.environ["FERRY"] = ARGS.ferryd, ARGS.ferry
 sys.path.insert(0, E2E)
 import ferrytest  # noqa: E402  (needs FERRY/FERRYD set first)
 from ferrytest import Control, parse_listing, transfer  # noqa: E402
+
+ABUSER = "127.0.0.2"           # the abusive client's source address
+ABUSE_DIR = "abuse"            # its folder in the root: honest clients never touch it
+ABUSE_ENTRIES = 20000          # entries of abuse/big, listed slowly
+HOG_SESSIONS = 4               # sessions of the descriptor hog
+HOG_PER_SESSION = 40           # at most this many transfers each (the server refuses first)
+SLOW_LISTERS = 3               # concurrent slow readers of abuse/big (one of them never reads)
+# Options the soak runs ferryd with: 200 honest clients from 127.0.0.1 hold up to 2 transfers
+# each (and the ferry client prefetches), and honest LS must never meet a listing limit the
+# abuser fills. Options an older ferryd does not know are left out.
+SERVER_OPTIONS = ["--log-level", "warn", "--bind", ferrytest.LOOPBACK,
+                  "--max-transfers-per-ip", "2000", "--max-listings", "256"]
 
 
 def sha256(data):
@@ -152,6 +176,234 @@ class Ledger:
                     | self.unsure.get(name, set()))
 
 
+def supported_options(options):
+    """`options` without the (option, value) pairs this ferryd's --help does not list."""
+    result = subprocess.run([ARGS.ferryd, "--help"], capture_output=True, text=True,
+                            timeout=10, stdin=subprocess.DEVNULL)
+    kept, index = [], 0
+    while index < len(options):
+        option = options[index]
+        has_value = index + 1 < len(options) and not options[index + 1].startswith("--")
+        if option.startswith("--") and option not in result.stdout:
+            print("soak: ferryd does not know %s: left out" % option, flush=True)
+        else:
+            kept += options[index:index + (2 if has_value else 1)]
+        index += 2 if has_value else 1
+    return kept
+
+
+class Abuser:
+    """The abusive client, from ABUSER. Its threads stop at the soak's deadline; every socket
+    has a timeout. What the server did to it is counted, not judged."""
+
+    def __init__(self, soak):
+        self.soak = soak
+        self.lock = threading.Lock()
+        self.counts = dict(hog_opened=0, hog_held_peak=0, hog_cut=0, listings=0,
+                           listings_complete=0, listings_cut=0, reopen_rounds=0,
+                           reopened=0, reopen_in_use=0, outside_refused=0, failures=0)
+        self.refusals = {}   # OPEN or LS refusal text (limits replaced by N) -> count
+        self.held = 0
+        self.failures = []
+
+    def add(self, **amounts):
+        with self.lock:
+            for key, value in amounts.items():
+                self.counts[key] += value
+
+    def refused(self, head):
+        text = head.decode("utf-8", "replace").strip()
+        with self.lock:
+            self.refusals[text] = self.refusals.get(text, 0) + 1
+
+    def hold(self, delta):
+        with self.lock:
+            self.held += delta
+            self.counts["hog_held_peak"] = max(self.counts["hog_held_peak"], self.held)
+
+    def guarded(self, body, index):
+        try:
+            body(index)
+        except Exception as e:  # the abuser's own trouble: counted, printed, not an error
+            self.add(failures=1)
+            with self.lock:
+                if len(self.failures) < 10:
+                    self.failures.append("%s %d: %r" % (body.__name__, index, e))
+
+    def deadline(self):
+        return self.soak.stop_at
+
+    def control(self):
+        return Control(self.soak.server.port, timeout=10.0, source=ABUSER)
+
+    def hog(self, index):
+        """OPENs and connects transfers until refused (or HOG_PER_SESSION), and keeps them
+        with a byte every 0.5 s: even ones a request head that never ends, odd ones a PUT's
+        data that never ends. A connection the server closes is a cut; then it asks again."""
+        held = []  # [socket, payload, bytes sent]
+        control = None
+        serial = 0
+        try:
+            while time.monotonic() < self.deadline():
+                if control is None:
+                    control = self.control()
+                while len(held) < HOG_PER_SESSION and time.monotonic() < self.deadline():
+                    head = control.request("OPEN 0\n\n")
+                    if not head.startswith(b"OPENED "):
+                        self.refused(head)
+                        break
+                    self.add(hog_opened=1)
+                    sock = ferrytest.connect(int(head.split()[1]), timeout=10.0, source=ABUSER)
+                    serial += 1
+                    if serial % 2:
+                        sock.sendall(b"PUT\nFILENAME: %s/hog-%d-%d.bin\nFILESIZE: 100000\n\n"
+                                     % (ABUSE_DIR.encode(), index, serial))
+                        payload = b"h" * 100000
+                    else:
+                        payload = b"GET\nX-Pad: " + b"p" * 100000
+                    held.append([sock, payload, 0])
+                    self.hold(1)
+                for _ in range(4):  # 2 s of trickling before asking again
+                    if time.monotonic() >= self.deadline():
+                        break
+                    time.sleep(0.5)
+                    for entry in list(held):
+                        sock, payload, sent = entry
+                        try:
+                            sock.send(payload[sent:sent + 1])
+                            entry[2] += 1
+                            closed = False
+                            readable = select.select([sock], [], [], 0)[0]
+                            if readable:
+                                closed = sock.recv(65536) == b""
+                        except OSError:
+                            closed = True
+                        if closed:
+                            self.add(hog_cut=1)
+                            self.hold(-1)
+                            held.remove(entry)
+                            sock.close()
+        finally:
+            for sock, _, _ in held:
+                sock.close()
+                self.hold(-1)
+            if control is not None:
+                control.close()
+
+    def slow_lister(self, index):
+        """LS of abuse/big read 256 bytes every 0.5 s (index 0: never read, held until the
+        server gives up on it), with a small receive buffer; again when it ends."""
+        while time.monotonic() < self.deadline():
+            control = self.control()
+            try:
+                head = control.request("OPEN 0\n\n")
+                if not head.startswith(b"OPENED "):
+                    self.refused(head)
+                    time.sleep(0.5)
+                    continue
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.settimeout(10.0)
+                sock.bind((ABUSER, 0))
+                sock.connect((ferrytest.LOOPBACK, int(head.split()[1])))
+                watcher = select.poll()
+                watcher.register(sock, select.POLLRDHUP)
+                try:
+                    sock.sendall(b"LS %s/big\n\n" % ABUSE_DIR.encode())
+                    self.add(listings=1)
+                    received = b""
+                    lines = 0
+                    closed = False
+                    while time.monotonic() < self.deadline():
+                        if index == 0:
+                            # Only the close is watched for (the peer's FIN or a reset,
+                            # seen even with unread data before it): nothing is read.
+                            events = watcher.poll(500)
+                            if events and events[0][1] & (select.POLLRDHUP | select.POLLHUP
+                                                          | select.POLLERR):
+                                closed = True
+                                break
+                            continue
+                        time.sleep(0.5)
+                        try:
+                            chunk = sock.recv(256)
+                        except (socket.timeout, BlockingIOError):
+                            continue
+                        except OSError:
+                            chunk = b""
+                        if not chunk:
+                            closed = True
+                            break
+                        if not received and chunk.startswith(b"ERROR"):
+                            self.refused(chunk)
+                            closed = None
+                            break
+                        received = (received + chunk)[-1024:]
+                        lines += chunk.count(b"\n")
+                    if closed:
+                        if lines - 2 >= ABUSE_ENTRIES and received.endswith(b"\n"):
+                            self.add(listings_complete=1)
+                        else:
+                            self.add(listings_cut=1)
+                finally:
+                    sock.close()
+            finally:
+                control.close()
+
+    def port_reopener(self, index):
+        """OPEN 0, close the session (its port closes), OPEN that same port in a new
+        session; and OPEN 2000, outside the ephemeral range."""
+        while time.monotonic() < self.deadline():
+            self.add(reopen_rounds=1)
+            first = self.control()
+            try:
+                head = first.request("OPEN 0\n\n")
+            finally:
+                first.close()
+            if not head.startswith(b"OPENED "):
+                self.refused(head)
+                time.sleep(0.1)
+                continue
+            port = int(head.split()[1])
+            second = self.control()
+            try:
+                head = b""
+                for _ in range(20):  # the first session's end may lag a little
+                    head = second.request("OPEN %d\n\n" % port)
+                    if not head.endswith(b"is in use\n\n"):
+                        break
+                    self.add(reopen_in_use=1)
+                    time.sleep(0.01)
+                if head.startswith(b"OPENED "):
+                    self.add(reopened=1)
+                else:
+                    self.refused(head)
+                head = second.request("OPEN 2000\n\n")
+                if head.startswith(b"ERROR port 2000 refused: outside"):
+                    self.add(outside_refused=1)
+                elif not head.startswith(b"OPENED "):
+                    self.refused(head)
+                second.request("QUIT\n\n")
+            finally:
+                second.close()
+            time.sleep(0.02)
+
+    def report(self):
+        c = self.counts
+        print("soak: abuse from %s: hog %d transfers opened, %d held at most, %d cut by the "
+              "server; listings of %d entries: %d begun, %d complete, %d cut; port re-opener "
+              "%d rounds, %d re-opened, %d answers 'in use', %d OPEN 2000 refused; "
+              "%d abuser failures" % (
+                  ABUSER, c["hog_opened"], c["hog_held_peak"], c["hog_cut"], ABUSE_ENTRIES,
+                  c["listings"], c["listings_complete"], c["listings_cut"],
+                  c["reopen_rounds"], c["reopened"], c["reopen_in_use"], c["outside_refused"],
+                  c["failures"]))
+        for text, count in sorted(self.refusals.items(), key=lambda item: -item[1]):
+            print("  abuse refused %d x: %s" % (count, text))
+        for line in self.failures:
+            print("  abuser: " + line)
+
+
 class Soak:
     def __init__(self, seed):
         self.seed = seed
@@ -162,6 +414,7 @@ class Soak:
                       ["d/s%02d.bin" % i for i in range(SHARED_FILES // 2, SHARED_FILES)]
         self.stop_at = None
         self.server = None
+        self.abuser = None
 
     # ------------------------------------------------------------------ set-up
 
@@ -175,6 +428,12 @@ class Soak:
             self.ledger.put_done(name, digest, -1.0, -1.0)
             with open(os.path.join(self.root, name), "wb") as f:
                 f.write(data)
+        if ARGS.abuse:
+            big = os.path.join(self.root, ABUSE_DIR, "big")
+            os.makedirs(big)
+            for index in range(ABUSE_ENTRIES):
+                os.close(os.open(os.path.join(big, "entry-%05d-%s" % (index, "n" * 40)),
+                                 os.O_CREAT | os.O_WRONLY, 0o644))
 
     # ------------------------------------------------------------------ raw clients
 
@@ -261,7 +520,7 @@ class Soak:
             return
         for kind, size, _, raw_name in entries:
             name = (folder + "/" if folder else "") + raw_name.decode("utf-8", "replace")
-            if kind == "d" and name in ("d", "p"):
+            if kind == "d" and name in ("d", "p") + ((ABUSE_DIR,) if ARGS.abuse else ()):
                 continue
             if kind != "f" or not self.ledger.size_known(name, size):
                 self.ledger.problem("corrupted", "LS %s: unexpected entry %s %d %s"
@@ -339,7 +598,7 @@ class Soak:
 
     def run(self):
         self.populate()
-        self.server = ferrytest.Ferryd(self.root, ["--log-level", "warn"])
+        self.server = ferrytest.Ferryd(self.root, supported_options(SERVER_OPTIONS))
         fds0, rss0 = self.sample()
         ferry_clients = 0
         if ARGS.ferry_share > 0 and os.access(ARGS.ferry, os.X_OK):
@@ -354,6 +613,14 @@ class Soak:
         for index in range(ARGS.clients):
             body = self.ferry_client if index < ferry_clients else self.raw_client
             threads.append(threading.Thread(target=self.guarded, args=(body, index), daemon=True))
+        if ARGS.abuse:
+            self.abuser = Abuser(self)
+            for body, count in ((self.abuser.hog, HOG_SESSIONS),
+                                (self.abuser.slow_lister, SLOW_LISTERS),
+                                (self.abuser.port_reopener, 1)):
+                for index in range(count):
+                    threads.append(threading.Thread(target=self.abuser.guarded,
+                                                    args=(body, index), daemon=True))
         for thread in threads:
             thread.start()
         peak_fds, peak_rss = fds0, rss0
@@ -439,6 +706,8 @@ class Soak:
                                          status))
         for line in self.ledger.problems:
             print("  " + line)
+        if self.abuser is not None:
+            self.abuser.report()
         if status != 0:
             print(self.server.log()[-4000:])
         failed = (c["corrupted"] > 0 or c["lost"] > 0 or c["errors"] > ARGS.max_errors

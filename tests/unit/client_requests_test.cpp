@@ -2,8 +2,11 @@
 
 #include "ferry/client/requests.hpp"
 
+#include "ferry/protocol/escape.hpp"
+
 namespace client = ferry::client;
 namespace protocol = ferry::protocol;
+using namespace std::literals;
 
 namespace {
 protocol::Message parsed(std::string_view head) {
@@ -20,6 +23,54 @@ TEST(Requests, BodiesAreTheSeedsMessages) {
   EXPECT_EQ(client::ls_body("my dir"), "LS my dir\n\n");
   EXPECT_EQ(client::get_body("a/b.txt"), "GET\nFILENAME: a/b.txt\n\n");
   EXPECT_EQ(client::put_body("up.bin", 1234), "PUT\nFILENAME: up.bin\nFILESIZE: 1234\n\n");
+}
+
+TEST(Requests, PathsThatAHeadCarriesGoAsTheyAre) {
+  // Valid UTF-8 without controls: literal, no new header, as a seed server expects; a
+  // backslash, C1 controls and bidi overrides included.
+  EXPECT_EQ(client::get_body("back\\slash"), "GET\nFILENAME: back\\slash\n\n");
+  EXPECT_EQ(client::get_body("evil\xe2\x80\xaetxt.exe"),
+            "GET\nFILENAME: evil\xe2\x80\xaetxt.exe\n\n");
+  EXPECT_EQ(client::get_body("trailing space "), "GET\nFILENAME: trailing space \n\n");
+  EXPECT_EQ(client::ls_body("back\\slash dir"), "LS back\\slash dir\n\n");
+  EXPECT_EQ(client::ls_body(" lead"), "LS  lead\n\n");  // an argument keeps its spaces
+  EXPECT_EQ(client::put_body("\xc2\x85", 1), "PUT\nFILENAME: \xc2\x85\nFILESIZE: 1\n\n");
+}
+
+TEST(Requests, OtherPathsGoEscaped) {
+  EXPECT_EQ(client::get_body("bad\xff.txt"), "GET\nFILENAME: bad\\xff.txt\nESCAPED: yes\n\n");
+  EXPECT_EQ(client::get_body("a\nb\\c"), "GET\nFILENAME: a\\nb\\\\c\nESCAPED: yes\n\n");
+  EXPECT_EQ(client::get_body("tab\there"), "GET\nFILENAME: tab\\there\nESCAPED: yes\n\n");
+  EXPECT_EQ(client::put_body("a\rb", 5),
+            "PUT\nFILENAME: a\\rb\nFILESIZE: 5\nESCAPED: yes\n\n");
+  EXPECT_EQ(client::ls_body("dir\x1b"s), "LS dir\\x1b\nESCAPED: yes\n\n");
+  EXPECT_EQ(client::ls_body("\0"s), "LS \\x00\nESCAPED: yes\n\n");
+  // A header value loses its leading spaces: they go as \x20.
+  EXPECT_EQ(client::get_body("  two"), "GET\nFILENAME: \\x20\\x20two\nESCAPED: yes\n\n");
+  EXPECT_EQ(client::put_body(" x\n", 0),
+            "PUT\nFILENAME: \\x20x\\n\nFILESIZE: 0\nESCAPED: yes\n\n");
+}
+
+TEST(Requests, EscapedPathsParseAndUnescapeToTheName) {
+  for (const std::string& name :
+       {"bad\xff.txt"s, "a\nb"s, "\r\n\t\x01\x7f"s, " lead"s, "   "s, "x\\y\n"s, "\0"s,
+        "\xed\xa0\x80\xc0\xaf"s, "dir/sub\n/f"s}) {
+    for (const std::string& body : {client::get_body(name), client::put_body(name, 3)}) {
+      const auto message = parsed(body);
+      ASSERT_NE(message.header("FILENAME"), nullptr) << body;
+      ASSERT_NE(message.header("ESCAPED"), nullptr) << body;
+      EXPECT_EQ(*message.header("ESCAPED"), "yes");
+      EXPECT_EQ(protocol::unescape(*message.header("FILENAME")), name) << body;
+    }
+    // (An LS argument keeps its leading spaces: "   " goes as it is.)
+    const auto ls = parsed(client::ls_body(name));
+    ASSERT_TRUE(ls.argument.has_value());
+    if (ls.header("ESCAPED") != nullptr) {
+      EXPECT_EQ(protocol::unescape(*ls.argument), name);
+    } else {
+      EXPECT_EQ(*ls.argument, name);
+    }
+  }
 }
 
 TEST(Requests, OpenedPortMustBeOneTo65535) {

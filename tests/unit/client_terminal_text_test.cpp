@@ -1,18 +1,45 @@
 #include <gtest/gtest.h>
 
 #include "ferry/client/terminal_text.hpp"
+#include "ferry/protocol/escape.hpp"
 
 namespace client = ferry::client;
 
 TEST(TerminalText, PrintableLeavesOrdinaryTextAlone) {
   EXPECT_EQ(client::printable("no such file: a\\nb été"), "no such file: a\\nb été");
+  EXPECT_EQ(client::printable("back\\\\slash \\xff \\"), "back\\\\slash \\xff \\");
+  EXPECT_EQ(client::printable(""), "");
 }
 
 TEST(TerminalText, PrintableEscapesControls) {
-  EXPECT_EQ(client::printable("a\x1b[2J\tb\x7f"), "a\\x1b[2J\\x09b\\x7f");
-  EXPECT_EQ(client::printable("c1 \xc2\x9b"), "c1 \\xc2\\x9b");
+  EXPECT_EQ(client::printable("a\x1b[2J\tb\x7f"), "a\\x1b[2J\\tb\\x7f");
+  EXPECT_EQ(client::printable("line\nbreak\r"), "line\\nbreak\\r");
   EXPECT_EQ(client::printable("bad \xff\xfe"), "bad \\xff\\xfe");
   EXPECT_EQ(client::printable(std::string_view("nul\0x", 5)), "nul\\x00x");
+}
+
+TEST(TerminalText, PrintableEscapesC1BidiAndInvisibleCharacters) {
+  EXPECT_EQ(client::printable("c1 \xc2\x9b"), "c1 \\u009b");
+  EXPECT_EQ(client::printable("no such file: evil\xe2\x80\xaetxt.exe"),
+            "no such file: evil\\u202etxt.exe");
+  EXPECT_EQ(client::printable("\xe2\x81\xa6\xe2\x80\x8b\xc2\xad\xef\xbb\xbf\xe2\x80\xa8"),
+            "\\u2066\\u200b\\u00ad\\ufeff\\u2028");
+  // Next to a backslash of the server's own escaping.
+  EXPECT_EQ(client::printable("a\\\xe2\x80\xae\\nb"), "a\\\\u202e\\nb");
+}
+
+TEST(TerminalText, PrintableInvalidUtf8AroundBackslashes) {
+  EXPECT_EQ(client::printable("\xe2\\\x80\xae"), "\\xe2\\\\x80\\xae");
+  EXPECT_EQ(client::printable("\xc2\\"), "\\xc2\\");
+}
+
+TEST(TerminalText, PrintableIsEscapeVisibleWhereThereIsNoBackslash) {
+  std::string all;
+  for (int c = 0; c < 256; ++c) {
+    if (c != '\\') all += static_cast<char>(c);
+  }
+  all += "\xe2\x80\xae\xc2\x85\xe2\x81\xa9";
+  EXPECT_EQ(client::printable(all), ferry::protocol::escape_visible(all));
 }
 
 TEST(TerminalText, Summary) {

@@ -1,8 +1,9 @@
-// The escaping of names and peer text: escape, unescape, is_valid_utf8.
+// The escaping of names and peer text: escape, escape_visible, unescape, is_valid_utf8.
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <string_view>
@@ -29,6 +30,104 @@ void expect_round_trip(const std::string& text) {
   const auto back = unescape(escaped);
   ASSERT_TRUE(back.has_value()) << escaped;
   EXPECT_EQ(*back, text) << escaped;
+}
+
+std::string utf8(std::uint32_t code) {
+  std::string out;
+  if (code < 0x80) {
+    out += static_cast<char>(code);
+  } else if (code < 0x800) {
+    out += static_cast<char>(0xc0 | (code >> 6));
+    out += static_cast<char>(0x80 | (code & 0x3f));
+  } else if (code < 0x10000) {
+    out += static_cast<char>(0xe0 | (code >> 12));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (code & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (code >> 18));
+    out += static_cast<char>(0x80 | ((code >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (code & 0x3f));
+  }
+  return out;
+}
+
+// The code points escape_visible() writes as \uXXXX, listed as the brief (issue 7) has them.
+bool expected_hidden(std::uint32_t code) {
+  struct Range {
+    std::uint32_t first, last;
+  };
+  static constexpr Range kHidden[] = {
+      {0x0080, 0x009f},                                                         // C1 controls
+      {0x2028, 0x2029},                                                         // separators
+      {0x061c, 0x061c}, {0x200e, 0x200f}, {0x202a, 0x202e}, {0x2066, 0x2069},  // bidi
+      {0x00ad, 0x00ad}, {0x200b, 0x200d}, {0x2060, 0x2064}, {0xfeff, 0xfeff},  // invisible
+      {0x180e, 0x180e},
+  };
+  for (const Range& range : kHidden) {
+    if (code >= range.first && code <= range.last) return true;
+  }
+  return false;
+}
+
+std::string u_escape(std::uint32_t code) {
+  char text[16];
+  std::snprintf(text, sizeof text, "\\u%04x", static_cast<unsigned>(code & 0xffff));
+  return text;
+}
+
+TEST(EscapeVisible, IsEscapeForPlainText) {
+  for (const std::string_view text :
+       {""sv, "somefile.txt"sv, "my dir"sv, "back\\slash"sv, "a\nb\r\t\x01\x7f"sv,
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x81"sv, "\xff\xc0\xaf\xed\xa0\x80"sv}) {
+    EXPECT_EQ(escape_visible(text), escape(text)) << text;
+  }
+}
+
+TEST(EscapeVisible, EachClassOfHiddenCodePoint) {
+  EXPECT_EQ(escape_visible("evil\xe2\x80\xaetxt.exe"), "evil\\u202etxt.exe");  // RLO
+  EXPECT_EQ(escape_visible("c1 \xc2\x9b[2J"), "c1 \\u009b[2J");                 // CSI
+  EXPECT_EQ(escape_visible("\xc2\x80\xc2\x85\xc2\x9f"), "\\u0080\\u0085\\u009f");
+  EXPECT_EQ(escape_visible("line\xe2\x80\xa8para\xe2\x80\xa9"), "line\\u2028para\\u2029");
+  EXPECT_EQ(escape_visible("\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f"), "\\u061c\\u200e\\u200f");
+  EXPECT_EQ(escape_visible("\xe2\x81\xa6x\xe2\x81\xa9"), "\\u2066x\\u2069");  // isolates
+  EXPECT_EQ(escape_visible("soft\xc2\xadhyphen"), "soft\\u00adhyphen");
+  EXPECT_EQ(escape_visible("zero\xe2\x80\x8bwidth\xe2\x80\x8d"), "zero\\u200bwidth\\u200d");
+  EXPECT_EQ(escape_visible("\xe2\x81\xa0\xe2\x81\xa4"), "\\u2060\\u2064");
+  EXPECT_EQ(escape_visible("\xef\xbb\xbf" "bom"), "\\ufeffbom");
+  EXPECT_EQ(escape_visible("mongolian\xe1\xa0\x8e"), "mongolian\\u180e");
+}
+
+TEST(EscapeVisible, NeighboursOfHiddenCodePointsStay) {
+  for (const std::uint32_t code :
+       {0x7eu, 0xa0u, 0xa1u, 0xacu, 0xaeu, 0x61bu, 0x61du, 0x180du, 0x180fu, 0x200au, 0x2010u,
+        0x2027u, 0x202fu, 0x205fu, 0x2065u, 0x206au, 0xfefeu, 0xff00u}) {
+    const std::string text = utf8(code);
+    EXPECT_EQ(escape_visible(text), escape(text)) << std::hex << code;
+  }
+}
+
+TEST(EscapeVisible, EveryCodePoint) {
+  for (std::uint32_t code = 0x80; code <= 0x10ffff; ++code) {
+    if (code >= 0xd800 && code <= 0xdfff) continue;
+    const std::string text = utf8(code);
+    const std::string expected = expected_hidden(code) ? u_escape(code) : text;
+    ASSERT_EQ(escape_visible(text), expected) << std::hex << code;
+  }
+}
+
+TEST(EscapeVisible, ControlsAndInvalidUtf8AsEscape) {
+  EXPECT_EQ(escape_visible("a\x1b[2Jb\n\\"), "a\\x1b[2Jb\\n\\\\");
+  EXPECT_EQ(escape_visible("bad\xff.txt"), "bad\\xff.txt");
+  EXPECT_EQ(escape_visible("\xc2"), "\\xc2");              // a C1 lead byte, truncated
+  EXPECT_EQ(escape_visible("\xe2\x80"), "\\xe2\\x80");     // an RLO, truncated
+  EXPECT_EQ(escape_visible("\xc1\x9b"), "\\xc1\\x9b");     // an overlong CSI
+  EXPECT_EQ(escape_visible("\xed\xa0\x80"), "\\xed\\xa0\\x80");
+  // The output is one safe line, whatever the input.
+  std::string all;
+  for (int c = 0; c < 256; ++c)
+    all += static_cast<char>(c);
+  expect_one_safe_line(escape_visible(all + "\xe2\x80\xae\xc2\x85"));
 }
 
 TEST(Escape, PlainTextUnchanged) {

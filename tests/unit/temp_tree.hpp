@@ -16,14 +16,17 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ferry/fs/confine.hpp"
 #include "ferry/fs/fd.hpp"
@@ -113,6 +116,28 @@ class TempTreeTest : public ::testing::Test {
     struct stat st {};
     EXPECT_EQ(::fstat(fd, &st), 0) << std::strerror(errno);
     return st;
+  }
+  // Names in a real directory that start with the temporary uploads' prefix.
+  static std::vector<std::string> temporaries_in(const std::string& directory) {
+    std::vector<std::string> found;
+    for (const std::string& name : names_in(directory)) {
+      if (name.starts_with(".ferry-tmp-")) found.push_back(name);
+    }
+    return found;
+  }
+  static void write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::write(fd, data.data(), data.size());
+      ASSERT_GT(n, 0) << std::strerror(errno);
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  // Sets a file's (or a link's own) access and modification time, in seconds since 1970.
+  static void set_mtime(const std::string& path, std::int64_t seconds) {
+    const timespec times[2] = {{static_cast<time_t>(seconds), 0},
+                               {static_cast<time_t>(seconds), 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0)
+        << path << ": " << std::strerror(errno);
   }
   static bool same_file(const struct stat& a, const struct stat& b) {
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;

@@ -8,6 +8,34 @@
 #include "ferry/protocol/escape.hpp"
 
 namespace ferry::client {
+namespace {
+
+std::string with_backslashes_doubled(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string display_name(std::string_view name) {
+  // Every escape that escape_visible() writes (`\\`, `\n`, `\r`, `\t`, `\xHH`, `\uHHHH`)
+  // means the same inside bash's $'...' quotes; only the quote itself needs one more.
+  const std::string visible = protocol::escape_visible(name);
+  std::string plain = with_backslashes_doubled(name);
+  if (visible == plain) return plain;
+  std::string quoted = "$'";
+  for (const char c : visible) {
+    if (c == '\'') quoted += '\\';
+    quoted += c;
+  }
+  quoted += '\'';
+  return quoted;
+}
 
 Listing parse_listing(std::string_view body) {
   Listing listing;
@@ -39,12 +67,20 @@ std::string format_listing(const std::vector<protocol::Entry>& entries) {
   for (const auto& entry : entries) {
     size_width = std::max(size_width, std::to_string(entry.size).size());
   }
+  // The server sends a directory in its own order, not sorted (PROTOCOL.md, "LS").
+  std::vector<const protocol::Entry*> sorted;
+  sorted.reserve(entries.size());
+  for (const auto& entry : entries)
+    sorted.push_back(&entry);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto* a, const auto* b) { return a->name < b->name; });
   std::string out;
-  for (const auto& entry : entries) {
+  for (const protocol::Entry* entry_pointer : sorted) {
+    const protocol::Entry& entry = *entry_pointer;
     // format_utc gives `YYYY-MM-DDTHH:MM:SSZ`; the table shows `YYYY-MM-DD HH:MM`.
     std::string date = protocol::format_utc(entry.mtime).substr(0, 16);
     date[10] = ' ';
-    std::string name = printable(protocol::escape(entry.name));
+    std::string name = display_name(entry.name);
     if (entry.type == 'd') name += '/';
     out += fmt::format("{} {:>{}} {} {}\n", entry.type, entry.size, size_width, date, name);
   }

@@ -19,8 +19,13 @@ struct Listing {
 // Every line must end in LF (one CR before it is accepted) and be a well-formed entry.
 Listing parse_listing(std::string_view body);
 
-// One row per entry: type, size right-aligned, `YYYY-MM-DD HH:MM` in UTC, name. Names are
-// shown escaped (protocol::escape, plus C1 controls) so that no name can move the cursor;
+// A name as the listing shows it. Plain text (valid UTF-8 with no control, bidi or invisible
+// character) is shown with its backslashes doubled, as the wire has it; any other name in
+// bash's ANSI-C quoting, which split_words() reads back to the same bytes, so that every
+// listed name can be typed: `$'bad\xff.txt'`, `$'a\nb'`, `$'evil\u202etxt.exe'`, `$'it\'s\t'`.
+std::string display_name(std::string_view name);
+
+// One row per entry, sorted by name (byte by byte): type, size right-aligned, `YYYY-MM-DD HH:MM` in UTC, display_name();
 // directories get a trailing `/`.
 std::string format_listing(const std::vector<protocol::Entry>& entries);
 

@@ -1,8 +1,52 @@
 #include "ferry/client/requests.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
+
+#include "ferry/protocol/escape.hpp"
 
 namespace ferry::client {
+namespace {
+
+constexpr const char* kEscapedHeader = "ESCAPED";
+
+// A path as it goes on the wire: as it is when a head can carry it, else escaped.
+struct WirePath {
+  std::string text;
+  bool escaped = false;
+};
+
+bool is_control(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+// A head must be valid UTF-8 without controls, and a header value loses its leading spaces
+// (PROTOCOL.md, "Messages"): such paths go escaped, with `ESCAPED: yes`, and a leading space
+// as `\x20`. Every other path goes as it is, with no new header, as a seed server expects.
+WirePath wire_path(std::string_view path, bool header_value) {
+  const bool loses_leading_space = header_value && !path.empty() && path.front() == ' ';
+  if (protocol::is_valid_utf8(path) && std::none_of(path.begin(), path.end(), is_control) &&
+      !loses_leading_space) {
+    return {std::string(path), false};
+  }
+  std::string text = protocol::escape(path);
+  if (header_value) {
+    const std::size_t spaces = std::min(text.find_first_not_of(' '), text.size());
+    std::string leading;
+    for (std::size_t i = 0; i < spaces; ++i)
+      leading += "\\x20";
+    text.replace(0, spaces, leading);
+  }
+  return {std::move(text), true};
+}
+
+void mark_escaped(const WirePath& path, std::vector<protocol::Header>& headers) {
+  if (path.escaped) headers.push_back({kEscapedHeader, "yes"});
+}
+
+}  // namespace
 
 std::string open_request() {
   return protocol::format_message("OPEN 0");
@@ -13,16 +57,26 @@ std::string quit_request() {
 }
 
 std::string ls_body(const std::optional<std::string>& directory) {
-  return protocol::format_message(directory ? "LS " + *directory : std::string("LS"));
+  if (!directory) return protocol::format_message("LS");
+  const WirePath path = wire_path(*directory, false);
+  std::vector<protocol::Header> headers;
+  mark_escaped(path, headers);
+  return protocol::format_message("LS " + path.text, headers);
 }
 
 std::string get_body(std::string_view remote) {
-  return protocol::format_message("GET", {{"FILENAME", std::string(remote)}});
+  const WirePath path = wire_path(remote, true);
+  std::vector<protocol::Header> headers = {{"FILENAME", path.text}};
+  mark_escaped(path, headers);
+  return protocol::format_message("GET", headers);
 }
 
 std::string put_body(std::string_view remote, std::uint64_t size) {
-  return protocol::format_message(
-      "PUT", {{"FILENAME", std::string(remote)}, {"FILESIZE", std::to_string(size)}});
+  const WirePath path = wire_path(remote, true);
+  std::vector<protocol::Header> headers = {{"FILENAME", path.text},
+                                           {"FILESIZE", std::to_string(size)}};
+  mark_escaped(path, headers);
+  return protocol::format_message("PUT", headers);
 }
 
 std::optional<std::uint16_t> opened_port(const protocol::Message& answer) {

@@ -15,7 +15,10 @@ namespace ferry::client {
 std::string open_request();
 std::string quit_request();
 
-// The bodies sent first on a transfer connection.
+// The bodies sent first on a transfer connection. A path goes as it is when it is valid
+// UTF-8 without control characters (what a seed server understands); any other path, and
+// a FILENAME starting with a space, goes in the escaped form of PROTOCOL.md ("Escaping"),
+// with the header `ESCAPED: yes`.
 std::string ls_body(const std::optional<std::string>& directory);
 std::string get_body(std::string_view remote);
 std::string put_body(std::string_view remote, std::uint64_t size);

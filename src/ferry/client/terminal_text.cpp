@@ -7,28 +7,18 @@
 namespace ferry::client {
 
 std::string printable(std::string_view text) {
+  // escape_visible() between the backslashes: the same escapes for the same code points as
+  // the server's log lines, while the backslashes of the server's own escaping stay as they
+  // are. (A backslash is never part of a multi-byte sequence, so cutting there cannot change
+  // what counts as valid UTF-8.)
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    const bool is_c1 = c == 0xc2 && i + 1 < text.size() &&
-                       static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-                       static_cast<unsigned char>(text[i + 1]) <= 0x9f;
-    if (is_c1) {
-      out += fmt::format("\\x{:02x}\\x{:02x}", c, static_cast<unsigned char>(text[i + 1]));
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else if (c < 0x80) {
-      out += static_cast<char>(c);
-    } else {
-      // Let escape() judge UTF-8 validity for the whole sequence starting here.
-      std::size_t end = i + 1;
-      while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80)
-        ++end;
-      out += protocol::escape(text.substr(i, end - i));
-      i = end - 1;
-    }
+  while (!text.empty()) {
+    const std::size_t backslash = text.find('\\');
+    out += protocol::escape_visible(text.substr(0, backslash));
+    if (backslash == std::string_view::npos) break;
+    out += '\\';
+    text.remove_prefix(backslash + 1);
   }
   return out;
 }

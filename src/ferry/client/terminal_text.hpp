@@ -8,8 +8,9 @@
 
 namespace ferry::client {
 
-// Escapes (as `\xHH`) every byte that could drive a terminal: C0 controls, DEL, C1
-// controls (U+0080..U+009F) and bytes that are not valid UTF-8. Backslashes stay as they
+// Escapes what could drive a terminal or disguise the text, as protocol::escape_visible()
+// does: C0 controls and DEL (`\n`, `\t`, `\x1b`), bytes that are not valid UTF-8 (`\xff`),
+// C1 controls, bidi controls and invisible characters (`\u202e`). Backslashes stay as they
 // are, so text that the server already escaped is shown unchanged.
 std::string printable(std::string_view text);
 

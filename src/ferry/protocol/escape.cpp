@@ -41,26 +41,53 @@ int hex_value(char c) {
   return -1;
 }
 
-}  // namespace
-
-bool is_valid_utf8(std::string_view text) {
-  for (std::size_t i = 0; i < text.size();) {
-    const std::size_t length = utf8_sequence_length(text, i);
-    if (length == 0) return false;
-    i += length;
+// The code point of the valid sequence of `length` bytes at text[i].
+std::uint32_t code_point(std::string_view text, std::size_t i, std::size_t length) {
+  static constexpr std::uint8_t kLeadBits[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+  std::uint32_t code = static_cast<std::uint8_t>(text[i]) & kLeadBits[length];
+  for (std::size_t k = 1; k < length; ++k) {
+    code = (code << 6) | (static_cast<std::uint8_t>(text[i + k]) & 0x3fu);
   }
-  return true;
+  return code;
 }
 
-std::string escape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
+// The code points escape_visible() writes as `\uXXXX`: valid UTF-8 that a terminal shows as
+// nothing, or that reorders or breaks what follows it.
+bool is_hidden(std::uint32_t code) {
+  return (code >= 0x80 && code <= 0x9f) || code == 0xad || code == 0x61c || code == 0x180e ||
+         (code >= 0x200b && code <= 0x200f) || code == 0x2028 || code == 0x2029 ||
+         (code >= 0x202a && code <= 0x202e) || (code >= 0x2060 && code <= 0x2064) ||
+         (code >= 0x2066 && code <= 0x2069) || code == 0xfeff;
+}
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void append_byte_escape(std::string& out, std::uint8_t c) {
+  out += "\\x";
+  out += kHex[c >> 4];
+  out += kHex[c & 0x0f];
+}
+
+void append_code_point_escape(std::string& out, std::uint32_t code) {
+  out += "\\u";
+  for (int shift = 12; shift >= 0; shift -= 4)
+    out += kHex[(code >> shift) & 0x0f];
+}
+
+// escape(), and with `escape_hidden` escape_visible().
+std::string escape_text(std::string_view text, bool escape_hidden) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
     const auto c = static_cast<std::uint8_t>(text[i]);
     const std::size_t length = utf8_sequence_length(text, i);
     if (length > 1) {
-      out.append(text.substr(i, length));
+      const std::uint32_t code = code_point(text, i, length);
+      if (escape_hidden && is_hidden(code)) {
+        append_code_point_escape(out, code);
+      } else {
+        out.append(text.substr(i, length));
+      }
       i += length;
       continue;
     }
@@ -84,12 +111,29 @@ std::string escape(std::string_view text) {
     if (length == 1 && c >= 0x20 && c != 0x7f) {
       out += static_cast<char>(c);
     } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0f];
+      append_byte_escape(out, c);
     }
   }
   return out;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t length = utf8_sequence_length(text, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+std::string escape(std::string_view text) {
+  return escape_text(text, false);
+}
+
+std::string escape_visible(std::string_view raw) {
+  return escape_text(raw, true);
 }
 
 std::optional<std::string> unescape(std::string_view text) {

@@ -1,0 +1,96 @@
+#pragma once
+
+// A transfer connection: one GET, PUT or LS request, its data, then the close. Private to
+// the transfer_*.cpp files: the request's dispatch (transfer_session.cpp) and one file per
+// action (transfer_get.cpp, transfer_put.cpp, transfer_list.cpp).
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ferry/fs/file_ops.hpp"
+#include "ferry/protocol/message.hpp"
+#include "rate_floor.hpp"
+#include "server_state.hpp"
+#include "transfer_slot.hpp"
+#include "watchdog.hpp"
+
+namespace ferryd {
+
+// What one request did, for its log line.
+struct Outcome {
+  std::uint64_t bytes = 0;
+  std::string error;  // empty: success
+};
+
+// `OK` + `FILESIZE: <n>`: the answer to a GET before its data, and to a stored PUT.
+std::string ok_with_size(std::uint64_t size);
+
+class Transfer final : public Closable {
+ public:
+  Transfer(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,
+           std::uint64_t session_id, TransferSlot slot);
+  ~Transfer();
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+
+  asio::awaitable<void> run();
+  void close() override;
+
+ private:
+  asio::awaitable<Outcome> dispatch(const ferry::protocol::Message& message, std::string& path);
+  asio::awaitable<Outcome> get(const std::string& path);
+  asio::awaitable<Outcome> put(const std::string& path, const std::string* size_text);
+  struct Received {
+    enum class End { complete, lost, refused };
+    End end = End::complete;
+    std::string message;  // when refused: the reason for the ERROR answer
+  };
+  asio::awaitable<Received> receive(ferry::fs::Upload& upload, std::uint64_t size,
+                                    std::uint64_t& received);
+  asio::awaitable<Outcome> list(const std::string& path);
+  asio::awaitable<Outcome> refuse(std::string message);
+  asio::awaitable<bool> send(const std::string& text);
+
+  // The rate floor's windows, on the watchdog: a window that moved too little closes the
+  // connection. Time the server spends on its own work is paused out.
+  void start_window();
+  void window_ended();
+  void moved(std::uint64_t bytes) { rate_.moved(bytes); }
+  void pause_rate() { rate_.pause(); }
+  void resume_rate() {
+    rate_.resume();
+    start_window();
+  }
+  // `what`, and why when the rate floor cut the connection.
+  std::string cause(std::string_view what) const;
+
+  asio::ip::tcp::socket socket_;
+  ServerState& state_;
+  Worker& worker_;
+  std::uint64_t session_id_;
+  TransferSlot slot_;
+  Watchdog watchdog_;
+  RateFloor rate_;
+  std::string cut_reason_;  // set when the rate floor closed the connection
+  bool draining_ = false;   // after an early ERROR: the watchdog's deadline is the drain's end
+  std::string buffer_;      // bytes read past the request head: the start of PUT's data
+};
+
+// Runs a blocking function on the disk pool and resumes the coroutine on its worker with the
+// result (a default-constructible value). `work` runs on a pool thread; nothing it touches
+// may be used meanwhile.
+template <typename Work>
+auto on_disk_pool(ServerState& state, Work work) -> asio::awaitable<decltype(work())> {
+  using Result = decltype(work());
+  co_return co_await asio::co_spawn(
+      state.disk_pool, [&work]() -> asio::awaitable<Result> { co_return work(); },
+      asio::use_awaitable);
+}
+
+}  // namespace ferryd

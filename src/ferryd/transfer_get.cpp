@@ -1,0 +1,88 @@
+// GET: `OK` + FILESIZE, then the file with sendfile(2).
+//
+// sendfile from a file that is not in the page cache waits for the disk on the worker's
+// thread, and every other connection of that worker waits with it. So the file goes out
+// in windows: a window whose pages are all cached is sent on the worker; one that is not
+// is first read in on the disk pool (docs/DESIGN.md, "Cold files").
+
+#include <sys/sendfile.h>
+#include <asio/write.hpp>
+#include "use_nothrow.hpp"
+
+#include <cerrno>
+#include <tuple>
+
+#include "ferry/protocol/message.hpp"
+#include "ferry/util/errno_text.hpp"
+#include "page_cache.hpp"
+#include "transfer.hpp"
+
+namespace ferryd {
+namespace {
+
+using asio::awaitable;
+using asio::ip::tcp;
+
+constexpr std::uint64_t kCacheWindow = std::uint64_t{8} * 1024 * 1024;
+
+}  // namespace
+
+awaitable<Outcome> Transfer::get(const std::string& path) {
+  auto file = ferry::fs::open_for_reading(state_.root, path);
+  if (!file) co_return co_await refuse(ferry::fs::describe(file.error()) + ": " + path);
+  Outcome outcome;
+  const std::uint64_t size = file->size;
+  const int file_fd = file->fd.get();
+  const std::string answer = ok_with_size(size);
+  if (!co_await send(answer)) {
+    outcome.error = cause("connection lost before the data");
+    co_return outcome;
+  }
+
+  if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);  // an ioctl each time
+  const int socket_fd = socket_.native_handle();
+  off_t offset = 0;
+  std::uint64_t window_end = 0;  // bytes before it are known to be cached
+  while (outcome.bytes < size) {
+    if (outcome.bytes >= window_end) {
+      const std::uint64_t length = std::min(size - outcome.bytes, kCacheWindow);
+      if (!is_cached(file_fd, outcome.bytes, length)) {
+        pause_rate();
+        const std::uint64_t from = outcome.bytes;
+        const int error = co_await on_disk_pool(
+            state_, [file_fd, from, length] { return read_into_cache(file_fd, from, length); });
+        resume_rate();
+        if (error != 0) {
+          outcome.error = std::string("cannot read the file: ") + ferry::util::errno_text(error);
+          co_return outcome;
+        }
+      }
+      window_end = outcome.bytes + length;
+    }
+    const std::size_t chunk = static_cast<std::size_t>(window_end - outcome.bytes);
+    const ssize_t n = ::sendfile(socket_fd, file_fd, &offset, chunk);
+    if (n > 0) {
+      outcome.bytes += static_cast<std::uint64_t>(n);
+      moved(static_cast<std::uint64_t>(n));
+      continue;
+    }
+    if (n == 0) {
+      outcome.error = "file shrank while it was being sent";
+      co_return outcome;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN) {
+      outcome.error = cause(std::string("connection lost: ") + ferry::util::errno_text(errno));
+      co_return outcome;
+    }
+    const std::tuple<asio::error_code> waited =
+        co_await socket_.async_wait(tcp::socket::wait_write, use_nothrow);
+    if (std::get<0>(waited)) {
+      outcome.error = cause("connection lost");
+      co_return outcome;
+    }
+  }
+  co_return outcome;  // run() closes: the FIN follows the data
+}
+
+}  // namespace ferryd

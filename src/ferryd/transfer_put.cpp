@@ -1,0 +1,170 @@
+// PUT: the data into a temporary file (splice(2) from the socket, or a buffer where the file
+// system cannot splice), then on the disk pool fsync, rename over the target, fsync of the
+// directory, and only then `OK`.
+
+#include <spdlog/spdlog.h>
+#include <asio/write.hpp>
+#include "use_nothrow.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <tuple>
+#include <vector>
+
+#include "ferry/net/splice_pipe.hpp"
+#include "ferry/protocol/escape.hpp"
+#include "ferry/protocol/message.hpp"
+#include "ferry/util/errno_text.hpp"
+#include "transfer.hpp"
+
+namespace ferryd {
+namespace {
+
+using asio::awaitable;
+using asio::ip::tcp;
+
+constexpr std::size_t kPutBufferSize =
+    std::size_t{256} * 1024;  // when the file system cannot splice
+constexpr std::size_t kPutPipeSize = std::size_t{1024} * 1024;
+
+// write(2) until all is written; 0 or the errno.
+int write_all(int fd, const char* data, std::size_t length) {
+  while (length > 0) {
+    const ssize_t n = ::write(fd, data, length);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data += n;
+    length -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+}  // namespace
+
+awaitable<Outcome> Transfer::put(const std::string& path, const std::string* size_text) {
+  if (state_.config.read_only) co_return co_await refuse("server is read-only");
+  if (size_text == nullptr) co_return co_await refuse("PUT needs a FILESIZE header");
+  const auto announced = ferry::protocol::parse_file_size(*size_text);
+  if (!announced) co_return co_await refuse("malformed FILESIZE: " + *size_text);
+  const std::uint64_t size = *announced;
+
+  auto upload = ferry::fs::Upload::begin(state_.root, path, size);
+  if (!upload) co_return co_await refuse(ferry::fs::describe(upload.error()) + ": " + path);
+
+  Outcome outcome;
+  const Received received = co_await receive(*upload, size, outcome.bytes);
+  if (received.end == Received::End::lost) {
+    outcome.error = cause(fmt::format("connection closed after {} of {} bytes; upload discarded",
+                                      outcome.bytes, size));
+    co_return outcome;  // ~Upload removes the temporary file
+  }
+  if (received.end == Received::End::refused) {
+    upload->abort();  // now, not after the answer and the drain
+    Outcome refused = co_await refuse(received.message + ": " + path);
+    refused.bytes = outcome.bytes;
+    co_return refused;
+  }
+
+  // fsync and rename wait for the disk: done on the disk pool so this worker's other
+  // connections go on meanwhile.
+  pause_rate();
+  int directory_sync_error = 0;
+  const ferry::fs::SysError committed = co_await on_disk_pool(state_, [&] {
+    auto result = upload->commit();
+    if (!result) return result.error();
+    directory_sync_error = result->directory_sync_error;
+    return ferry::fs::SysError{};
+  });
+  resume_rate();
+  if (directory_sync_error != 0) {
+    // The file is in place, and the client is told so; only its durability is in doubt.
+    spdlog::warn("session {}: PUT \"{}\": stored, but the directory's fsync failed: {}",
+                 session_id_, ferry::protocol::escape_visible(path),
+                 ferry::util::errno_text(directory_sync_error));
+  }
+  if (committed.code != 0) {
+    upload->abort();
+    Outcome refused = co_await refuse(ferry::fs::describe(committed) + ": " + path);
+    refused.bytes = outcome.bytes;  // the log says how much had arrived
+    co_return refused;
+  }
+  const std::string answer = ok_with_size(size);
+  if (!co_await send(answer)) outcome.error = "stored, but the client left before the answer";
+  co_return outcome;
+}
+
+// Moves exactly `size` bytes of upload data into the file: first those that came with the
+// head, then the socket's, with splice (no copy through user space) or, on a file system
+// that does not take splice, through a buffer.
+awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::uint64_t size,
+                                                std::uint64_t& received) {
+  using End = Received::End;
+  const auto write_failed = [](int error) {
+    return Received{End::refused, ferry::fs::describe({error})};
+  };
+  if (buffer_.size() > size) co_return Received{End::refused, "more data than FILESIZE announced"};
+  if (const int error = write_all(upload.fd(), buffer_.data(), buffer_.size()); error != 0) {
+    co_return write_failed(error);
+  }
+  received = buffer_.size();
+  buffer_ = {};
+
+  auto pipe = ferry::net::SplicePipe::open(kPutPipeSize);
+  std::vector<char> chunk;
+  if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);  // an ioctl each time
+  const int socket_fd = socket_.native_handle();
+  while (received < size) {
+    const std::uint64_t left = size - received;
+    if (pipe) {
+      using State = ferry::net::SplicePipe::Step::State;
+      const auto step = pipe->move(
+          socket_fd, upload.fd(), static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)));
+      if (step.state == State::moved) {
+        received += step.bytes;
+        moved(step.bytes);
+        continue;
+      }
+      if (step.state == State::would_block) {
+        const std::tuple<asio::error_code> waited =
+            co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
+        if (std::get<0>(waited)) co_return Received{End::lost, {}};
+        continue;
+      }
+      if (step.state == State::output_error) co_return write_failed(step.error);
+      if (step.state != State::output_unsupported) co_return Received{End::lost, {}};
+      // Empty the pipe through the buffer, and go on without it.
+      chunk.resize(kPutBufferSize);
+      for (std::size_t pending = step.bytes; pending > 0;) {
+        const ssize_t n = ::read(pipe->read_end(), chunk.data(), std::min(pending, chunk.size()));
+        if (n <= 0) co_return Received{End::refused, "internal pipe failed"};
+        if (const int error = write_all(upload.fd(), chunk.data(), static_cast<std::size_t>(n));
+            error != 0) {
+          co_return write_failed(error);
+        }
+        pending -= static_cast<std::size_t>(n);
+        received += static_cast<std::uint64_t>(n);
+      }
+      pipe.reset();
+      continue;
+    }
+
+    chunk.resize(kPutBufferSize);
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk.data(), want), use_nothrow);
+    if (ec) co_return Received{End::lost, {}};
+    if (const int error = write_all(upload.fd(), chunk.data(), n); error != 0) {
+      co_return write_failed(error);
+    }
+    received += n;
+    moved(n);
+  }
+  asio::error_code ec;
+  if (socket_.available(ec) > 0)
+    co_return Received{End::refused, "more data than FILESIZE announced"};
+  co_return Received{End::complete, {}};
+}
+
+}  // namespace ferryd
