@@ -327,6 +327,9 @@ def part_a():
                                                ms(max(latencies))))
             row("a", "same, OPEN included, ms: median / max",
                 "%s / %s" % (ms(statistics.median(with_open)), ms(max(with_open))))
+        else:
+            row("a", "2-byte GET during 40 LS (--threads 1)",
+                "none answered (%d tries, each given 30 s)" % failures)
         row("a", "small GETs failed; LS begun; lister errors", "%d; %d; %d"
             % (failures, listed[0], refused[0]))
     finally:
@@ -340,14 +343,20 @@ def part_a():
 
 # --------------------------------------------------------------------------- (b) descriptors
 
-def hog(server, sources, limit=3000, seconds=30.0):
+LIMIT_RE = re.compile(rb"ERROR (too many transfer|server busy)")
+
+
+def hog(server, sources, held, lock, limit=3000, seconds=30.0):
     """Sessions from each of `sources` in turn OPEN and connect until refused; after a
     refusal a new session of the same address, until a fresh session's first OPEN is refused
-    too (that address is done). Returns (held sockets, sessions, first refusal, last)."""
-    held, sessions = [], []
+    too (that address is done). An answer that is no limit's refusal (descriptors run out,
+    a timeout) ends the hog: the server is exhausted. Connected sockets go into `held`.
+    Returns (sessions, first refusal, last refusal)."""
+    sessions = []
     first = last = None
     deadline = time.monotonic() + seconds
     for source in sources:
+        exhausted = False
         for _ in range(500):  # sessions of this address
             if len(held) >= limit or time.monotonic() >= deadline:
                 break
@@ -356,11 +365,20 @@ def hog(server, sources, limit=3000, seconds=30.0):
                 control = Control(server.port, source=source, timeout=5)
                 sessions.append(control)
                 head = control.request("OPEN 0\n\n")
-                while OPENED_RE.fullmatch(head) and len(held) < limit and \
-                        time.monotonic() < deadline:
+                retries = 0
+                while len(held) < limit and time.monotonic() < deadline:
+                    if head.startswith(b"ERROR too many transfer ports open") and retries < 40:
+                        # Connections not accepted yet count as unconnected ports: wait.
+                        retries += 1
+                        time.sleep(0.05)
+                        head = control.request("OPEN 0\n\n")
+                        continue
+                    if not OPENED_RE.fullmatch(head):
+                        break
                     sock = connect(int(OPENED_RE.fullmatch(head).group(1)), source, timeout=5)
-                    held.append(sock)
                     sock.send(b"G")
+                    with lock:
+                        held.append(sock)
                     count += 1
                     head = control.request("OPEN 0\n\n")
             except (OSError, ConnectionError) as e:
@@ -368,21 +386,28 @@ def hog(server, sources, limit=3000, seconds=30.0):
             if not OPENED_RE.fullmatch(head):
                 last = head.decode("utf-8", "replace").strip()
                 first = first or last
-            if count == 0:
+                exhausted = not LIMIT_RE.match(head)
+            if count == 0 or exhausted:
                 break  # a fresh session got nothing: this address is done
-    return held, sessions, first, last
+        if exhausted:
+            break
+    return sessions, first, last
 
 
-def trickle(socks, stop):
+def trickle(socks, lock, stop):
+    """A byte of a request head that never ends, every 0.5 s, on every held socket."""
     payload = b"ET\nX-Pad: " + b"p" * 100000
-    sent = 0
-    while not stop.wait(0.5) and sent < len(payload):
-        for sock in socks:
+    sent = {}
+    while not stop.wait(0.5):
+        with lock:
+            current = list(socks)
+        for sock in current:
+            offset = sent.get(sock.fileno(), 0)
             try:
-                sock.send(payload[sent:sent + 1])
+                sock.send(payload[offset:offset + 1])
             except OSError:
                 pass
-        sent += 1
+            sent[sock.fileno()] = offset + 1
 
 
 def part_b():
@@ -394,13 +419,14 @@ def part_b():
                                ("8 addresses", ["127.0.0.%d" % i for i in range(2, 10)])):
             server = Server(root, nofile=1024)
             stop = threading.Event()
+            held, sessions, lock = [], [], threading.Lock()
             try:
                 fds0 = server.fds()
-                started = time.monotonic()
-                held, sessions, first, last = hog(server, sources)
-                took = time.monotonic() - started
-                trickler = threading.Thread(target=trickle, args=(held, stop), daemon=True)
+                trickler = threading.Thread(target=trickle, args=(held, lock, stop), daemon=True)
                 trickler.start()
+                started = time.monotonic()
+                sessions, first, last = hog(server, sources, held, lock)
+                took = time.monotonic() - started
                 fds = server.fds()
                 row("b", "hog from %s under 1,024 fds: transfers held, sessions, s" % label,
                     "%d, %d, %.2f" % (len(held), len(sessions), took))

@@ -66,7 +66,7 @@ void put_file(ClientContext& context, const std::string& local,
   }
 
   ProgressLine progress(context.progress, size);
-  PrefetchTrigger prefetch(context.control, size, progress);
+  PrefetchTrigger prefetch(context.control, size, progress, connection.get());
   std::uint64_t sent = 0;
   const auto end =
       net::send_file(connection.get(), file.get(), size, context.timeout, prefetch, sent);

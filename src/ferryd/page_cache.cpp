@@ -1,6 +1,8 @@
 #include "page_cache.hpp"
 
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,6 +69,12 @@ bool is_cached(int fd, std::uint64_t offset, std::uint64_t length) {
     cachestat_missing.store(true, std::memory_order_relaxed);
   }
   return is_cached_by_mincore(fd, offset, length);
+}
+
+bool may_wait_for_disk(int fd) {
+  struct statfs info {};
+  if (::fstatfs(fd, &info) != 0) return true;
+  return info.f_type != TMPFS_MAGIC && info.f_type != RAMFS_MAGIC;
 }
 
 int read_into_cache(int fd, std::uint64_t offset, std::uint64_t length) {

@@ -5,6 +5,7 @@
 // in windows: a window whose pages are all cached is sent on the worker; one that is not
 // is first read in on the disk pool (docs/DESIGN.md, "Cold files").
 
+#include <fcntl.h>
 #include <sys/sendfile.h>
 #include <asio/write.hpp>
 #include "use_nothrow.hpp"
@@ -46,7 +47,8 @@ awaitable<Outcome> Transfer::get(const std::string& path) {
   while (outcome.bytes < size) {
     if (outcome.bytes >= window_end) {
       const std::uint64_t length = std::min(size - outcome.bytes, kCacheWindow);
-      if (!is_cached(file_fd, outcome.bytes, length)) {
+      const bool cached = is_cached(file_fd, outcome.bytes, length);
+      if (!cached) {
         pause_rate();
         const std::uint64_t from = outcome.bytes;
         const int error = co_await on_disk_pool(
@@ -58,6 +60,13 @@ awaitable<Outcome> Transfer::get(const std::string& path) {
         }
       }
       window_end = outcome.bytes + length;
+      // A cold file: the kernel reads the next window ahead while this one is sent, so
+      // that the disk and the network work at once.
+      if (!cached && window_end < size) {
+        ::posix_fadvise(file_fd, static_cast<off_t>(window_end),
+                        static_cast<off_t>(std::min(size - window_end, kCacheWindow)),
+                        POSIX_FADV_WILLNEED);
+      }
     }
     const std::size_t chunk = static_cast<std::size_t>(window_end - outcome.bytes);
     const ssize_t n = ::sendfile(socket_fd, file_fd, &offset, chunk);

@@ -16,6 +16,7 @@
 #include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/message.hpp"
 #include "ferry/util/errno_text.hpp"
+#include "page_cache.hpp"
 #include "transfer.hpp"
 
 namespace ferryd {
@@ -113,6 +114,11 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
   buffer_ = {};
 
   auto pipe = ferry::net::SplicePipe::open(kPutPipeSize);
+  // A write into the page cache of a disk can wait for the disk (the kernel throttles a
+  // writer that dirties pages faster than the disk takes them: a 3 GiB PUT onto this
+  // machine's disk stalled the worker for 4.7 s). Such writes go to the disk pool;
+  // memory-backed file systems are written on the worker (docs/DESIGN.md, "Cold files").
+  const bool drain_on_pool = may_wait_for_disk(upload.fd());
   std::vector<char> chunk;
   if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);  // an ioctl each time
   const int socket_fd = socket_.native_handle();
@@ -120,8 +126,18 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
     const std::uint64_t left = size - received;
     if (pipe) {
       using State = ferry::net::SplicePipe::Step::State;
-      const auto step = pipe->move(
-          socket_fd, upload.fd(), static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)));
+      auto step =
+          pipe->fill(socket_fd, static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)));
+      if (step.state == State::moved) {
+        const std::size_t in_pipe = step.bytes;
+        if (drain_on_pool) {
+          pause_rate();
+          step = co_await on_disk_pool(state_, [&] { return pipe->drain(upload.fd(), in_pipe); });
+          resume_rate();
+        } else {
+          step = pipe->drain(upload.fd(), in_pipe);
+        }
+      }
       if (step.state == State::moved) {
         received += step.bytes;
         moved(step.bytes);

@@ -44,10 +44,14 @@ class FakeServer:
     """Control connection: `OPEN 0` -> `OPENED <port>` (or a scripted refusal), `QUIT` -> `BYE`.
     Each opened port accepts one connection and hands it to `transfer(conn, head, rest)`."""
 
+    CLOSED_PORT = "closed port"  # an `open_answers` entry: OPENED names a port nobody listens on
+
     def __init__(self, transfer=None, open_answer=None, answer_open=True,
-                 close_control_after_open=False):
+                 close_control_after_open=False, open_answers=None):
         self.transfer = transfer
         self.open_answer = open_answer
+        self.open_answers = dict(open_answers or {})  # OPEN number (from 1) -> answer
+        self.opens = 0
         self.answer_open = answer_open
         self.close_control_after_open = close_control_after_open
         self.control_messages = []  # every head received on a control connection
@@ -107,6 +111,18 @@ class FakeServer:
                     continue
                 if not self.answer_open:
                     continue  # the silent server: never answers
+                self.opens += 1
+                scripted = self.open_answers.get(self.opens)
+                if scripted == self.CLOSED_PORT:
+                    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    probe.bind(("127.0.0.1", 0))
+                    closed_port = probe.getsockname()[1]
+                    probe.close()
+                    conn.sendall(b"OPENED %d\n\n" % closed_port)
+                    continue
+                if scripted is not None:
+                    conn.sendall(scripted)
+                    continue
                 if self.open_answer is not None:
                     conn.sendall(self.open_answer)
                     continue
@@ -191,11 +207,12 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(self.server.control_messages,
                          [b"OPEN 0\n\n", b"OPEN 0\n\n", b"QUIT\n\n"])
         lines = result.stdout.decode().splitlines()
+        # Sorted by name; a name with controls is shown in $'...' quotes, to be typed back.
         self.assertEqual(lines[:4], [
-            "d    4096 2026-11-23 19:56 docs/",
-            "f 1048576 2025-01-02 03:04 big file.bin",
             "f       7 2025-01-02 03:04 ../x",
-            "f       1 2025-01-02 03:04 a\\nb\\x1b[2J",
+            "f       1 2025-01-02 03:04 $'a\\nb\\x1b[2J'",
+            "f 1048576 2025-01-02 03:04 big file.bin",
+            "d    4096 2026-11-23 19:56 docs/",
         ])
         self.assertNotIn(b"\x1b", result.stdout)
         self.assertFalse(os.path.exists(os.path.join(self.tmp.name, "x")))

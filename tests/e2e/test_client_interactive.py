@@ -10,6 +10,12 @@ import ferrytest
 from ferrytest import PtyClient, ServerTestCase, ThrottlingProxy, temporaries
 
 PROMPT = r"ftp> "
+PART_PREFIX = ".ferry-part-"
+
+
+def part_files(directory):
+    """The client's download temporaries in `directory`."""
+    return [name for name in os.listdir(directory) if name.startswith(PART_PREFIX)]
 
 
 @unittest.skipUnless(ferrytest.client_available(), "build/ferry is not built yet")
@@ -88,7 +94,7 @@ class InteractiveClientTest(ServerTestCase):
         self.client.send_line("quit")
         # Commands failed, but at the prompt each error was shown: leaving is a success.
         self.assertEqual(self.client.wait_exit(10.0), 0, self.client.text())
-        self.assertEqual(temporaries(self.local), [])
+        self.assertEqual(part_files(self.local), [])
         self.assertNotRegex(self.server.log(), r"PUT \"not-here")
 
     def test_ctrl_d_quits(self):
@@ -165,9 +171,9 @@ class CancelTransferTest(ServerTestCase):
         with open(os.path.join(self.root, "big.bin"), "wb") as f:
             f.truncate(self.SIZE)  # sparse: no disk space on the server's side
         self.client.send_line("get big.bin")
-        self.interrupt_when(lambda: temporaries(self.local))
+        self.interrupt_when(lambda: part_files(self.local))
         # Nothing partial under the target's name, and no temporary file left.
-        self.wait_until(lambda: not temporaries(self.local))
+        self.wait_until(lambda: not part_files(self.local))
         self.assertEqual(os.listdir(self.local), [])
         self.finish()
         self.assertEqual(sorted(os.listdir(self.local)), ["notes.txt"])

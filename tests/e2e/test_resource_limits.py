@@ -46,6 +46,7 @@ ADDRESS_LIMIT = rb"too many transfers from (127\.[\d.]+) \(limit (\d+) at once p
 SERVER_LIMIT = rb"server busy: too many transfers \(limit (\d+) at once\)"
 ANY_LIMIT_RE = re.compile(rb"ERROR (?:%s|%s|%s)\n\n" % (SESSION_LIMIT, ADDRESS_LIMIT, SERVER_LIMIT))
 LISTINGS_BUSY = b"server busy: too many listings at once (limit %d)"
+UNCONNECTED_LIMIT = b"ERROR too many transfer ports open"
 ROOT_REMOVED = b"ERROR the served directory was removed\n\n"
 EMFILE_TEXT = b"Too many open files"
 # A request head that never completes (the hog keeps its transfers with it, a byte at a time).
@@ -263,6 +264,11 @@ class ResourceTestCase(ServerTestCase):
                 answers.append(repr(e).encode())
                 return held, repr(e).encode(), answers
             answers.append(head)
+            if head.startswith(UNCONNECTED_LIMIT):
+                # The server has not accepted the last connections yet: they still count
+                # as unconnected ports. A hog waits a moment and asks again.
+                time.sleep(0.05)
+                continue
             match = OPENED_RE.fullmatch(head)
             if not match:
                 return held, head, answers
@@ -356,7 +362,7 @@ class DescriptorHogTest(ResourceTestCase):
                 break
             hog = self.control(source=source)
             hogs.append(hog)
-            held, refusal, answers = self.hog(hog, source, attempts=60, seconds=5.0,
+            held, refusal, answers = self.hog(hog, source, attempts=300, seconds=5.0,
                                               trickler=trickler)
             total += held
             all_answers += answers

@@ -105,7 +105,7 @@ TEST(DisplayName, HostileNamesTypeBackToTheirBytes) {
        {"bad\xff.txt"s, "a\nb"s, "evil\xe2\x80\xaetxt.exe"s, "\r\n\t\x01\x1b\x7f"s, "\0x"s,
         "'\n"s, "\\'\x01"s, "\\\n"s, "it's a\tname"s, "\xc2\x85next line"s, "$'\x01'"s,
         "\xff\xfe\x80\xc0\xaf\xed\xa0\x80"s, "x\xe2\x80\xa8y\xef\xbb\xbf"s, " lead\ttab "s,
-        "semi;colon\n"s, "\"dq\"\x02"s, "\xe2\x81\xa6isolate\xe2\x81\xa9"s, "tail\\"s,
+        "semi;colon\n"s, "\"dq\"\x02"s, "\xe2\x81\xa6isolate\xe2\x81\xa9"s, "tail\x01\\"s,
         "\x1b" "a"s, "\xff" "ab"s, "\xe2\x80\xae" "abcd"s}) {
     expect_typed_back(name);
   }

@@ -19,8 +19,13 @@ std::optional<SplicePipe> SplicePipe::open(std::size_t capacity) {
 }
 
 SplicePipe::Step SplicePipe::move(int socket, int out, std::size_t max) {
+  const Step filled = fill(socket, max);
+  if (filled.state != Step::State::moved) return filled;
+  return drain(out, filled.bytes);
+}
+
+SplicePipe::Step SplicePipe::fill(int socket, std::size_t max) {
   using State = Step::State;
-  Step step;
   ssize_t n = 0;
   do {
     n = ::splice(socket, nullptr, write_end_.get(), nullptr, std::min(max, capacity_),
@@ -33,7 +38,12 @@ SplicePipe::Step SplicePipe::move(int socket, int out, std::size_t max) {
   }
 
   // The pipe was empty before, so everything in it now is these n bytes.
-  auto in_pipe = static_cast<std::size_t>(n);
+  return {State::moved, static_cast<std::size_t>(n), 0};
+}
+
+SplicePipe::Step SplicePipe::drain(int out, std::size_t in_pipe) {
+  using State = Step::State;
+  Step step;
   while (in_pipe > 0) {
     const ssize_t m = ::splice(read_end_.get(), nullptr, out, nullptr, in_pipe, SPLICE_F_MOVE);
     if (m > 0) {

@@ -31,8 +31,15 @@ class SplicePipe {
   };
 
   // One splice of at most `max` bytes from `socket` into the pipe, then all of them on
-  // into `out` (at its current offset).
+  // into `out` (at its current offset): fill() then drain().
   Step move(int socket, int out, std::size_t max);
+
+  // The two halves of move(), for a caller that drains on another thread (a file that may
+  // block on its disk). fill: one splice of at most `max` bytes from `socket` into the
+  // empty pipe; `moved` with the bytes now in it. drain: those `in_pipe` bytes on into
+  // `out`; blocks on `out`.
+  Step fill(int socket, std::size_t max);
+  Step drain(int out, std::size_t in_pipe);
 
   std::size_t capacity() const { return capacity_; }
   int read_end() const { return read_end_.get(); }
