@@ -299,8 +299,15 @@ int run_server(const ServerConfig& given) {
   // tree does not delay the start. Only files written before this start are touched.
   const timespec started = ferry::fs::file_clock_now();
   asio::post(state.disk_pool, [&state, started] {
-    if (const int removed = ferry::fs::remove_stale_uploads(state.root, started); removed > 0) {
-      spdlog::info("removed {} unfinished upload(s) left by an earlier run", removed);
+    const ferry::fs::SweepReport report = ferry::fs::sweep_stale_uploads(state.root, started);
+    if (report.removed > 0) {
+      spdlog::info("removed {} unfinished upload(s) left by an earlier run", report.removed);
+    }
+    if (report.in_use > 0) {
+      spdlog::info("kept {} unfinished upload(s) that another server is writing", report.in_use);
+    }
+    if (!report.stopped_because.empty()) {
+      spdlog::warn("the sweep of unfinished uploads stopped early: {}", report.stopped_because);
     }
   });
 

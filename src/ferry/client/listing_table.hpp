@@ -25,8 +25,8 @@ Listing parse_listing(std::string_view body);
 // listed name can be typed: `$'bad\xff.txt'`, `$'a\nb'`, `$'evil\u202etxt.exe'`, `$'it\'s\t'`.
 std::string display_name(std::string_view name);
 
-// One row per entry, sorted by name (byte by byte): type, size right-aligned, `YYYY-MM-DD HH:MM` in UTC, display_name();
-// directories get a trailing `/`.
+// One row per entry, sorted by name (byte by byte): type, size right-aligned, `YYYY-MM-DD HH:MM` in
+// UTC, display_name(); directories get a trailing `/`.
 std::string format_listing(const std::vector<protocol::Entry>& entries);
 
 }  // namespace ferry::client

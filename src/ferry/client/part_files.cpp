@@ -36,8 +36,8 @@ bool remove_if_stale(int directory, const char* name,
   // A running client holds the lock on its part file for as long as it writes it.
   if (::flock(file.get(), LOCK_EX | LOCK_NB) != 0) return false;
   struct stat named {};
-  if (::fstatat(directory, name, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
-      named.st_dev != st.st_dev || named.st_ino != st.st_ino) {
+  if (::fstatat(directory, name, &named, AT_SYMLINK_NOFOLLOW) != 0 || named.st_dev != st.st_dev ||
+      named.st_ino != st.st_ino) {
     return false;  // renamed or replaced meanwhile: not the file that was checked
   }
   return ::unlinkat(directory, name, 0) == 0;
