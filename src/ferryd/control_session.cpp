@@ -11,6 +11,7 @@
 #include <asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <memory>
 #include <optional>
@@ -82,6 +83,7 @@ class ControlSession final : public Closable, public std::enable_shared_from_thi
   void handle_buffered_heads();
   void handle(const ferry::protocol::Message& message);
   void handle_open(const ferry::protocol::Message& message);
+  void handle_quit(const ferry::protocol::Message& message);
   std::string bind_port(OpenPort& port, std::uint16_t requested);
   awaitable<void> accept_transfer(std::shared_ptr<OpenPort> port);
   void answer(const std::string& text) { output_ += text; }
@@ -215,15 +217,27 @@ void ControlSession::handle_buffered_heads() {
   }
 }
 
+void ControlSession::handle_quit(const ferry::protocol::Message& /*message*/) {
+  answer(format_message("BYE"));
+  close_after_answers("client quit");
+}
+
 void ControlSession::handle(const ferry::protocol::Message& message) {
-  if (message.is("OPEN")) {
-    handle_open(message);
-  } else if (message.is("QUIT")) {
-    answer(format_message("BYE"));
-    close_after_answers("client quit");
-  } else {
-    answer(format_error("unknown command: " + message.verb));
+  struct Verb {
+    const char* name;
+    void (ControlSession::*handle)(const ferry::protocol::Message&);
+  };
+  static constexpr std::array kVerbs{
+      Verb{"OPEN", &ControlSession::handle_open},
+      Verb{"QUIT", &ControlSession::handle_quit},
+  };
+  for (const Verb& verb : kVerbs) {
+    if (message.is(verb.name)) {
+      (this->*verb.handle)(message);
+      return;
+    }
   }
+  answer(format_error("unknown command: " + message.verb));
 }
 
 void ControlSession::sweep(Clock::time_point now) {

@@ -30,9 +30,13 @@ class RateFloor {
   std::uint64_t floor() const { return floor_; }
 
   void moved(std::uint64_t bytes) { slices_[current_] += bytes; }
+  // While paused, the window stands still: a slice that ends meanwhile is not counted. A
+  // pause keeps what the window had moved before it (a trickle that the server pauses for
+  // after every byte must not start afresh each time).
   void pause() { paused_ = true; }
-  // Starts a fresh window.
-  void resume() {
+  void resume() { paused_ = false; }
+  // A fresh window (when the request's data begin).
+  void restart() {
     paused_ = false;
     slices_ = {};
     current_ = 0;

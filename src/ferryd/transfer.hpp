@@ -63,10 +63,7 @@ class Transfer final : public Closable {
   void window_ended();
   void moved(std::uint64_t bytes) { rate_.moved(bytes); }
   void pause_rate() { rate_.pause(); }
-  void resume_rate() {
-    rate_.resume();
-    start_window();
-  }
+  void resume_rate() { rate_.resume(); }
   // `what`, and why when the rate floor cut the connection.
   std::string cause(std::string_view what) const;
 

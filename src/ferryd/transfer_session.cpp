@@ -94,6 +94,12 @@ void Transfer::window_ended() {
       moved == 0 ? fmt::format("no progress for {} s", rate_.window().count())
                  : fmt::format("slower than {} bytes/s: {} bytes in {} s", state_.config.min_rate,
                                moved, rate_.window().count());
+  // A reset, not a FIN: what the kernel still holds for a reader this slow is dropped now
+  // instead of waiting in its send buffer (up to 4 MiB on loopback) for as long as the
+  // reader likes.
+  const linger abort_on_close{1, 0};
+  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close,
+               sizeof abort_on_close);
   close();
 }
 
@@ -123,7 +129,7 @@ awaitable<void> Transfer::run() {
     outcome = co_await refuse(head.error);
   } else {
     verb = head.message.verb;
-    rate_.resume();  // the head is in: the data's windows start now
+    rate_.restart();  // the head is in: the data's windows start now
     start_window();
     outcome = co_await dispatch(head.message, path);
   }
@@ -149,7 +155,7 @@ awaitable<void> Transfer::run() {
 
 awaitable<Outcome> Transfer::dispatch(const ferry::protocol::Message& message, std::string& path) {
   const auto* verb = std::find_if(kVerbs.begin(), kVerbs.end(),
-                                  [&](const Verb& v) { return message.is(std::string(v.name)); });
+                                  [&](const Verb& v) { return message.is(v.name); });
   if (verb == kVerbs.end()) co_return co_await refuse("unknown command: " + message.verb);
 
   const std::string* filename = message.header("FILENAME");

@@ -283,13 +283,22 @@ class ResourceTestCase(ServerTestCase):
         return held, None, answers
 
 
-def make_big_directory(directory, count=BIG_ENTRIES):
-    """`count` empty files with long names, created directly (fast)."""
+def make_big_directory(directory, count=BIG_ENTRIES, name_format=BIG_NAME):
+    """`count` empty files with long names: hard links to one file (ten times faster than
+    as many new files on ext4), a new file where a link fails (EMLINK)."""
     os.mkdir(directory)
     names = set()
+    first = None
     for index in range(count):
-        name = BIG_NAME % index
-        os.close(os.open(os.path.join(directory, name), os.O_CREAT | os.O_WRONLY, 0o644))
+        name = name_format % index
+        path = os.path.join(directory, name)
+        try:
+            if first is None:
+                raise OSError("no file to link to yet")
+            os.link(first, path)
+        except OSError:
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+            first = path
         names.add(name.encode())
     return names
 
@@ -598,9 +607,13 @@ class ChosenMinimumRateTest(ResourceTestCase):
 # --------------------------------------------------------------------------- listings
 
 class BigDirectoryTestCase(ResourceTestCase):
+    entries = BIG_ENTRIES
+    name_format = BIG_NAME
+
     def setUp(self):
         super().setUp()
-        self.big_names = make_big_directory(os.path.join(self.root, "big"))
+        self.big_names = make_big_directory(os.path.join(self.root, "big"), self.entries,
+                                            self.name_format)
         self.write("two.txt", b"2\n")
 
     def full_listing(self, control=None):
@@ -693,11 +706,15 @@ class ListingLatencyTest(BigDirectoryTestCase):
 
 class ListingLimitTest(BigDirectoryTestCase):
     ferryd_options = ("--max-listings", "2")
+    # 9.6 MB of listing: more than the kernel's socket buffers hold (a send buffer grows to
+    # tcp_wmem's 4 MiB on loopback; 2.8 MB went into it whole and the listing was over).
+    entries = 40000
+    name_format = "entry-%05d-" + "n" * 200
 
     def test_third_concurrent_listing_is_refused(self):
-        """--max-listings 2: two LS of the big directory whose readers do not read, then a
-        third: `ERROR server busy: too many listings at once (limit 2)`; when one of the
-        two is dropped an LS is served again."""
+        """--max-listings 2: two LS of a 40,000-entry directory (9.6 MB of listing) whose
+        readers do not read, then a third: `ERROR server busy: too many listings at once
+        (limit 2)`; when one of the two is dropped an LS is served again."""
         control = self.control()
         held = []
         for _ in range(2):

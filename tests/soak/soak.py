@@ -37,6 +37,7 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import select
 import shutil
 import signal
@@ -70,6 +71,9 @@ def parse_arguments():
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--no-abuse", dest="abuse", action="store_false",
                         help="no abusive client beside the honest ones")
+    parser.add_argument("--transfer-timeout", type=int, default=30,
+                        help="ferryd's --transfer-timeout (30); lower, a short run sees the "
+                        "abuser's trickles cut (the window of --min-rate)")
     return parser.parse_args()
 
 
@@ -314,7 +318,10 @@ class Abuser:
                     received = b""
                     lines = 0
                     closed = False
-                    while time.monotonic() < self.deadline():
+                    # A listing the server cut still drains from the kernel's buffers at
+                    # the reader's pace: after two windows it is dropped and begun again.
+                    until = min(self.deadline(), time.monotonic() + 2 * ARGS.transfer_timeout + 1)
+                    while time.monotonic() < until:
                         if index == 0:
                             # Only the close is watched for (the peer's FIN or a reset,
                             # seen even with unread data before it): nothing is read.
@@ -325,8 +332,13 @@ class Abuser:
                                 break
                             continue
                         time.sleep(0.5)
+                        events = watcher.poll(0)
+                        size = 256
+                        if events and events[0][1] & (select.POLLRDHUP | select.POLLHUP
+                                                      | select.POLLERR):
+                            size = 1 << 20  # the server is done: what is left, at once
                         try:
-                            chunk = sock.recv(256)
+                            chunk = sock.recv(size)
                         except (socket.timeout, BlockingIOError):
                             continue
                         except OSError:
@@ -391,13 +403,23 @@ class Abuser:
     def report(self):
         c = self.counts
         print("soak: abuse from %s: hog %d transfers opened, %d held at most, %d cut by the "
-              "server; listings of %d entries: %d begun, %d complete, %d cut; port re-opener "
+              "server; listings of %d entries: %d begun, %d read whole, %d seen cut by the reader; port re-opener "
               "%d rounds, %d re-opened, %d answers 'in use', %d OPEN 2000 refused; "
               "%d abuser failures" % (
                   ABUSER, c["hog_opened"], c["hog_held_peak"], c["hog_cut"], ABUSE_ENTRIES,
                   c["listings"], c["listings_complete"], c["listings_cut"],
                   c["reopen_rounds"], c["reopened"], c["reopen_in_use"], c["outside_refused"],
                   c["failures"]))
+        # A listing the server cut still reaches a slow reader at its own pace from the
+        # kernel's socket buffers, so the cuts are counted from the server's log.
+        log = self.soak.server.log()
+        listings_cut = len(re.findall(r'LS "%s/big" .*(?:no progress|slower than)' % ABUSE_DIR,
+                                      log))
+        puts_cut = len(re.findall(r'PUT "%s/hog-[^"]*" .*(?:no progress|slower than)'
+                                  % ABUSE_DIR, log))
+        slower = len(re.findall(r"slower than \d+ bytes/s", log))
+        print("soak: abuse in ferryd's log: %d listings of %s/big cut, %d trickling PUTs cut, "
+              "%d lines 'slower than'" % (listings_cut, ABUSE_DIR, puts_cut, slower))
         for text, count in sorted(self.refusals.items(), key=lambda item: -item[1]):
             print("  abuse refused %d x: %s" % (count, text))
         for line in self.failures:
@@ -429,11 +451,21 @@ class Soak:
             with open(os.path.join(self.root, name), "wb") as f:
                 f.write(data)
         if ARGS.abuse:
+            # Long names: 5.5 MB of listing, more than a loopback socket's buffers hold (a
+            # send buffer grows to 4 MiB), so that a slow reader holds the listing in the
+            # server, not only in the kernel. Hard links to one file: fast on any disk.
             big = os.path.join(self.root, ABUSE_DIR, "big")
             os.makedirs(big)
+            first = None
             for index in range(ABUSE_ENTRIES):
-                os.close(os.open(os.path.join(big, "entry-%05d-%s" % (index, "n" * 40)),
-                                 os.O_CREAT | os.O_WRONLY, 0o644))
+                path = os.path.join(big, "entry-%05d-%s" % (index, "n" * 240))
+                try:
+                    if first is None:
+                        raise OSError("nothing to link to yet")
+                    os.link(first, path)
+                except OSError:
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+                    first = path
 
     # ------------------------------------------------------------------ raw clients
 
@@ -598,7 +630,8 @@ class Soak:
 
     def run(self):
         self.populate()
-        self.server = ferrytest.Ferryd(self.root, supported_options(SERVER_OPTIONS))
+        self.server = ferrytest.Ferryd(self.root, supported_options(
+            SERVER_OPTIONS + ["--transfer-timeout", str(ARGS.transfer_timeout)]))
         fds0, rss0 = self.sample()
         ferry_clients = 0
         if ARGS.ferry_share > 0 and os.access(ARGS.ferry, os.X_OK):

@@ -110,8 +110,8 @@ TEST_F(PartFilesTest, RemovesOnlyStaleUnlockedPartFiles) {
 
   EXPECT_EQ(sweep(), 1u);
   EXPECT_EQ(names(), (std::set<std::string>{".ferry-part-XYZ789", ".ferry-part-new001",
-                                            ".ferry-part-notes.txt",
-                                            ".ferry-tmp-0123456789abcdef", "ordinary.txt"}));
+                                            ".ferry-part-notes.txt", ".ferry-tmp-0123456789abcdef",
+                                            "ordinary.txt"}));
 }
 
 TEST_F(PartFilesTest, NeverFollowsOrRemovesOtherKinds) {

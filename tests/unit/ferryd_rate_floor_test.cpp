@@ -62,5 +62,27 @@ TEST(RateFloor, PausedTimeDoesNotCountAgainstThePeer) {
     EXPECT_TRUE(rate.slice_ended());
 }
 
+TEST(RateFloor, APauseAfterEveryByteDoesNotRestartTheWindow) {
+  RateFloor rate(seconds(2), 1024);
+  for (int slice = 0; slice < 3; ++slice) {
+    rate.pause();
+    rate.moved(1);
+    rate.resume();
+    EXPECT_TRUE(rate.slice_ended());
+  }
+  rate.pause();
+  rate.resume();
+  EXPECT_FALSE(rate.slice_ended());
+}
+
+TEST(RateFloor, RestartForgetsTheHeadsSlices) {
+  RateFloor rate(seconds(2), 0);
+  EXPECT_TRUE(rate.slice_ended());
+  EXPECT_TRUE(rate.slice_ended());
+  EXPECT_TRUE(rate.slice_ended());
+  rate.restart();
+  EXPECT_TRUE(rate.slice_ended());
+}
+
 }  // namespace
 }  // namespace ferryd

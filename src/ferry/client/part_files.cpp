@@ -83,6 +83,7 @@ std::size_t remove_stale_part_files(int directory,
     return 0;
   }
   std::size_t removed = 0;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): readdir is thread-safe on a stream of one thread
   while (const dirent* entry = ::readdir(listing.get())) {
     if (is_part_file_name(entry->d_name) &&
         remove_if_stale(directory, entry->d_name, modified_before)) {
