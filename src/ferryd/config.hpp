@@ -26,14 +26,14 @@ struct ServerConfig {
   std::size_t max_open_ports = 16;           // per session: opened and not yet connected
   // A transfer is an opened port or a connected transfer connection. 0 below: sized from
   // the descriptor limit at start (descriptor_budget.hpp).
-  std::size_t max_transfers = 0;                // in all
-  std::size_t max_transfers_per_session = 16;   // per control session
-  std::size_t max_transfers_per_address = 0;    // per client address, over its sessions
-  std::size_t max_listings = 32;                // LS requests being listed at once
-  std::uint64_t descriptor_limit = 0;  // in force after the start raised it (for the log)
-  std::uint64_t min_rate = 1024;  // bytes/s a transfer must move, over each transfer_timeout
-  unsigned threads = 0;                      // 0: one per core
-  std::string log_level = "info";            // applied after the first line, which is always logged
+  std::size_t max_transfers = 0;               // in all
+  std::size_t max_transfers_per_session = 16;  // per control session
+  std::size_t max_transfers_per_address = 0;   // per client address, over its sessions
+  std::size_t max_listings = 32;               // LS requests being listed at once
+  std::uint64_t descriptor_limit = 0;          // in force after the start raised it (for the log)
+  std::uint64_t min_rate = 1024;   // bytes/s a transfer must move, over each transfer_timeout
+  unsigned threads = 0;            // 0: one per core
+  std::string log_level = "info";  // applied after the first line, which is always logged
 
   bool has_data_port_range() const { return data_port_min != 0; }
 };

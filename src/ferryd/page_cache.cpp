@@ -2,8 +2,8 @@
 
 #include <linux/magic.h>
 #include <sys/mman.h>
-#include <sys/vfs.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <atomic>

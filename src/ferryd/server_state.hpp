@@ -16,9 +16,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "address_limits.hpp"
 #include "config.hpp"
 #include "ferry/fs/fd.hpp"
-#include "address_limits.hpp"
 
 namespace ferryd {
 

@@ -55,8 +55,8 @@ std::string ok_with_size(std::uint64_t size) {
   return ferry::protocol::format_message("OK", {{"FILESIZE", std::to_string(size)}});
 }
 
-Transfer::Transfer(tcp::socket socket, ServerState& state, Worker& worker,
-                   std::uint64_t session_id, TransferSlot slot)
+Transfer::Transfer(tcp::socket socket, ServerState& state, Worker& worker, std::uint64_t session_id,
+                   TransferSlot slot)
     : socket_(std::move(socket)),
       state_(state),
       worker_(worker),
@@ -90,10 +90,9 @@ void Transfer::window_ended() {
     return;
   }
   const std::uint64_t moved = rate_.last_window();
-  cut_reason_ =
-      moved == 0 ? fmt::format("no progress for {} s", rate_.window().count())
-                 : fmt::format("slower than {} bytes/s: {} bytes in {} s", state_.config.min_rate,
-                               moved, rate_.window().count());
+  cut_reason_ = moved == 0 ? fmt::format("no progress for {} s", rate_.window().count())
+                           : fmt::format("slower than {} bytes/s: {} bytes in {} s",
+                                         state_.config.min_rate, moved, rate_.window().count());
   // A reset, not a FIN: what the kernel still holds for a reader this slow is dropped now
   // instead of waiting in its send buffer (up to 4 MiB on loopback) for as long as the
   // reader likes.
@@ -142,10 +141,10 @@ awaitable<void> Transfer::run() {
   close();
 
   const std::chrono::duration<double> took = Clock::now() - started;
-  const std::string what = fmt::format(
-      "session {}: {} \"{}\" {} bytes in {:.3f} s", session_id_,
-      ferry::protocol::escape_visible(verb), ferry::protocol::escape_visible(path), outcome.bytes,
-      took.count());
+  const std::string what =
+      fmt::format("session {}: {} \"{}\" {} bytes in {:.3f} s", session_id_,
+                  ferry::protocol::escape_visible(verb), ferry::protocol::escape_visible(path),
+                  outcome.bytes, took.count());
   if (outcome.error.empty()) {
     spdlog::info("{}: ok", what);
   } else {
@@ -154,8 +153,8 @@ awaitable<void> Transfer::run() {
 }
 
 awaitable<Outcome> Transfer::dispatch(const ferry::protocol::Message& message, std::string& path) {
-  const auto* verb = std::find_if(kVerbs.begin(), kVerbs.end(),
-                                  [&](const Verb& v) { return message.is(v.name); });
+  const auto* verb =
+      std::find_if(kVerbs.begin(), kVerbs.end(), [&](const Verb& v) { return message.is(v.name); });
   if (verb == kVerbs.end()) co_return co_await refuse("unknown command: " + message.verb);
 
   const std::string* filename = message.header("FILENAME");
