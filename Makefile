@@ -90,7 +90,12 @@ soak: build
 # and writes bench/results/latest.{md,json,png}. BENCH_ARGS="--repeats 3" for a shorter run,
 # BENCH_ARGS="--only lat" for one row. ferry-load (bench/ferry_load.cpp, the C++ client of the
 # 500-client row) is built here only: it is not in the default build.
-.PHONY: bench
+.PHONY: bench bench-attacks
+# bench/resource_attacks.py (issue 7, docs/RELIABILITY.md "Resource exhaustion"): a 200,000-
+# entry directory, a descriptor hog under 1,024 descriptors, a cold 1 GiB GET; about 3 min.
+bench-attacks: build
+	/usr/bin/python3 -B bench/resource_attacks.py --ferryd $(BUILD)/ferryd $(BENCH_ARGS)
+
 bench: build
 	@$(MAKE) --no-print-directory deps PACKAGES="$(BENCH_PACKAGES)"
 	cmake --build $(BUILD) --target ferry-load -j $(JOBS)

@@ -243,6 +243,27 @@ class TransferTest(ServerTestCase):
         self.assertError(head, rb"^malformed escape in path: a\\\\q$")
         head, _ = self.request("LS back\\\\slash\nESCAPED: yes\n\n")
         self.assertEqual(head, b"OK\n\n")
+        # A name that is not UTF-8 is uploaded and fetched by its escaped form.
+        head, _ = self.request("PUT\nFILENAME: bad\\xff.bin\nFILESIZE: 3\nESCAPED: yes\n\n", b"abc")
+        self.assertEqual(head, b"OK\nFILESIZE: 3\n\n")
+        with open(os.path.join(os.fsencode(self.root), b"bad\xff.bin"), "rb") as f:
+            self.assertEqual(f.read(), b"abc")
+        self.assertEqual(self.request("GET\nFILENAME: bad\\xff.bin\nESCAPED: yes\n\n"),
+                         (b"OK\nFILESIZE: 3\n\n", b"abc"))
+        head, _ = self.request("GET\nFILENAME: a\nESCAPED: maybe\n\n")
+        self.assertError(head, rb"^bad ESCAPED value: maybe \(expected yes or no\)$")
+
+    def test_names_reach_the_log_visibly_escaped(self):
+        """A bidi override, a C1 control and a line separator in a name: the wire passes
+        them (printable Unicode), the log shows them as \\uXXXX, so a name can neither
+        forge a log line nor hide what it is."""
+        name = "evil\u202etxt.exe\u0085x\u2028y"
+        self.write(name, b"12")
+        head, body = self.request("GET\nFILENAME: %s\n\n" % name)
+        self.assertEqual((head, body), (b"OK\nFILESIZE: 2\n\n", b"12"))
+        line = self.server.wait_log(r'GET "evil\\u202etxt\.exe\\u0085x\\u2028y" 2 bytes')
+        self.assertIsNotNone(line, self.server.log()[-500:])
+        self.assertNotIn("\u202e", self.server.log())
 
     def test_ls_hides_unfinished_uploads(self):
         self.write(".ferry-tmp-0123456789abcdef", b"partial")
