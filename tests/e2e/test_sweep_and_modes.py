@@ -146,8 +146,9 @@ class SweepTest(ServerTestCase):
         time.sleep(0.1)  # the temporary's last write is now before the second server's start
 
         second = self.start_server()
-        # Its sweep runs in the background right after the start; it logs only removals.
-        second.wait_log(r"removed \d+ unfinished", timeout=1.0)
+        # Its sweep runs in the background right after the start and says what it kept.
+        self.assertIsNotNone(second.wait_log(r"kept 1 unfinished upload\(s\) that another "
+                                             r"server is writing", timeout=5.0), second.log())
         self.assertTrue(os.path.exists(temporary), "the second server removed the upload")
 
         sock.sendall(data[half:])
@@ -156,6 +157,25 @@ class SweepTest(ServerTestCase):
         self.assertEqual(read_to_eof(sock, rest), b"")
         self.assertEqual(self.read("whole.bin"), data)
         self.assertEqual(temporaries(self.root), [])
+
+    def test_a_temporary_file_removed_by_another_process_is_told_as_such(self):
+        """Somebody removes the upload's temporary file while the data arrive: the answer
+        names that cause (not `no such file or directory`), and the log the bytes received."""
+        data = os.urandom(128 * 1024)
+        half = len(data) // 2
+        control = self.control()
+        sock = self.connect(control.open("0"), timeout=10.0)
+        sock.sendall(b"PUT\nFILENAME: gone.bin\nFILESIZE: %d\n\n" % len(data) + data[:half])
+        self.assertTrue(self.wait_until(lambda: len(temporaries(self.root)) == 1, timeout=5.0))
+        os.unlink(os.path.join(self.root, temporaries(self.root)[0]))
+        sock.sendall(data[half:])
+        head, _ = read_head(sock)
+        self.assertEqual(head, b"ERROR the upload's temporary file was removed by another "
+                               b"process: gone.bin\n\n")
+        self.assertIsNotNone(self.server.wait_log(
+            r'PUT "gone\.bin" %d bytes in [\d.]+ s: the upload.s temporary file was removed'
+            % len(data)), self.server.log())
+        self.assertFalse(os.path.exists(os.path.join(self.root, "gone.bin")))
 
 
 if __name__ == "__main__":
