@@ -48,14 +48,16 @@ ENTRY_RE = re.compile(rb"^([dflo]) (\d+) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (.+)$
 class Ferryd:
     """One ferryd process. Its stderr is collected by a thread into `lines`."""
 
-    def __init__(self, root, options=(), start_timeout=10.0):
+    def __init__(self, root, options=(), start_timeout=10.0, prefix=()):
+        """`prefix`: a command that execs ferryd in place (`prlimit --nofile=N:N`,
+        `setpriv --reuid=...`), so that the PID stopped is still ferryd's."""
         self.root = root
         self.options = list(options)
         self.lines = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self.proc = subprocess.Popen(
-            [FERRYD, "--root", root] + self.options + ["0"],
+            list(prefix) + [FERRYD, "--root", root] + self.options + ["0"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._reader = threading.Thread(target=self._read_log, daemon=True)
         self._reader.start()

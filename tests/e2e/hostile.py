@@ -8,6 +8,7 @@ Not a test module itself (ctest runs tests/e2e/test_*.py only). Standard library
 import os
 import random
 import re
+import select
 import socket
 import threading
 import time
@@ -75,6 +76,33 @@ class Stream:
         self._stop.set()
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+
+def drip(sock, payload, interval=1.0, limit=10.0):
+    """Slowloris: one byte of `payload` every `interval` s until the peer closes. Returns
+    (seconds from the first byte to the close, bytes sent, what the peer said)."""
+    started = time.monotonic()
+    sent = 0
+    said = b""
+    while time.monotonic() - started < limit:
+        if sent < len(payload):
+            try:
+                sock.send(payload[sent:sent + 1])
+            except OSError:
+                return time.monotonic() - started, sent, said
+            sent += 1
+        next_byte = time.monotonic() + interval
+        while time.monotonic() < next_byte:
+            ready, _, _ = select.select([sock], [], [], max(0.0, next_byte - time.monotonic()))
+            if ready:
+                try:
+                    chunk = sock.recv(65536)
+                except ConnectionResetError:
+                    chunk = b""
+                if not chunk:
+                    return time.monotonic() - started, sent, said
+                said += chunk
+    return None, sent, said
 
 
 def read_until_closed(sock, timeout=5.0, limit=1 << 20):

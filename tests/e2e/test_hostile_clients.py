@@ -14,14 +14,13 @@ these are the bulk and slow-drip versions, GET stalls, and the per-address limit
 import os
 import random
 import re
-import select
 import socket
 import threading
 import time
 
 import ferrytest
 from ferrytest import Control, read_head, read_to_eof, sha256, transfer
-from hostile import HostileTestCase, read_until_closed, temporaries_in_tree
+from hostile import HostileTestCase, drip, read_until_closed, temporaries_in_tree
 
 
 def run_parallel(testcase, functions, timeout=15.0):
@@ -56,33 +55,6 @@ def count_in_log(server, pattern, expected, timeout=3.0):
         if count >= expected or time.monotonic() >= deadline:
             return count
         time.sleep(0.05)
-
-
-def drip(sock, payload, interval=1.0, limit=10.0):
-    """Slowloris: one byte of `payload` every `interval` s until the peer closes. Returns
-    (seconds from the first byte to the close, bytes sent, what the peer said)."""
-    started = time.monotonic()
-    sent = 0
-    said = b""
-    while time.monotonic() - started < limit:
-        if sent < len(payload):
-            try:
-                sock.send(payload[sent:sent + 1])
-            except OSError:
-                return time.monotonic() - started, sent, said
-            sent += 1
-        next_byte = time.monotonic() + interval
-        while time.monotonic() < next_byte:
-            ready, _, _ = select.select([sock], [], [], max(0.0, next_byte - time.monotonic()))
-            if ready:
-                try:
-                    chunk = sock.recv(65536)
-                except ConnectionResetError:
-                    chunk = b""
-                if not chunk:
-                    return time.monotonic() - started, sent, said
-                said += chunk
-    return None, sent, said
 
 
 class SlowClientTest(HostileTestCase):

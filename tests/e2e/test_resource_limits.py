@@ -38,6 +38,7 @@ import unittest
 
 import ferrytest
 from ferrytest import Control, ServerTestCase, parse_listing, read_head, read_to_eof, transfer
+from hostile import drip
 
 BIND = ("--bind", ferrytest.LOOPBACK)
 OPENED_RE = re.compile(rb"OPENED (\d+)\n\n")
@@ -91,27 +92,13 @@ class LimitedFerryd(ferrytest.Ferryd):
     force from the first instruction: ferryd sizes its limits from it at start)."""
 
     def __init__(self, root, options=(), nofile=None, start_timeout=10.0):
-        self.root = root
-        self.options = list(options)
-        self.lines = []
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
         prefix = []
         if nofile is not None:
             prlimit = shutil.which("prlimit")
             if prlimit is None:
                 raise unittest.SkipTest("prlimit (util-linux) is not installed")
             prefix = [prlimit, "--nofile=%d:%d" % (nofile, nofile)]
-        self.proc = subprocess.Popen(
-            prefix + [ferrytest.FERRYD, "--root", root] + self.options + ["0"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
-        match = self.wait_log(ferrytest.LISTEN_RE, start_timeout)
-        if match is None:
-            self.kill()
-            raise RuntimeError("ferryd did not say where it listens:\n" + self.log())
-        self.port = int(match.group(1))
+        super().__init__(root, options, start_timeout, prefix)
 
 
 def rss_kib(pid):
@@ -514,32 +501,6 @@ class GlobalLimitTest(ResourceTestCase):
 
 # --------------------------------------------------------------------------- minimum rate
 
-def trickle(sock, payload, interval, limit):
-    """Sends `payload` one byte every `interval` s until the peer closes or `limit` s pass.
-    Returns (seconds until the close or None, bytes sent, bytes received)."""
-    started = time.monotonic()
-    sent = 0
-    said = b""
-    while time.monotonic() - started < limit:
-        if sent < len(payload):
-            try:
-                sock.send(payload[sent:sent + 1])
-                sent += 1
-            except OSError:
-                return time.monotonic() - started, sent, said
-        sock.settimeout(interval)
-        try:
-            chunk = sock.recv(65536)
-        except socket.timeout:
-            continue
-        except ConnectionResetError:
-            chunk = b""
-        if not chunk:
-            return time.monotonic() - started, sent, said
-        said += chunk
-    return None, sent, said
-
-
 class MinimumRateTest(ResourceTestCase):
     ferryd_options = ("--transfer-timeout", "2")
 
@@ -550,7 +511,7 @@ class MinimumRateTest(ResourceTestCase):
         self.write("target.bin", b"old content")
         sock = self.connect(self.control().open("0"))
         sock.sendall(b"PUT\nFILENAME: target.bin\nFILESIZE: 1000\n\n")
-        took, sent, said = trickle(sock, b"t" * 1000, 0.4, 8.0)
+        took, sent, said = drip(sock, b"t" * 1000, 0.4, 8.0)
         self.assertIsNotNone(took, "still open after 8 s (%d bytes sent)" % sent)
         self.assertLessEqual(took, 6.0)
         self.assertFalse(said.startswith(b"OK"), said)
@@ -656,7 +617,10 @@ class ListingMemoryTest(BigDirectoryTestCase):
         growth = peak - before
         print("[resource] 50 unread LS of %d entries: VmRSS %d -> %d KiB (+%d KiB)"
               % (BIG_ENTRIES, before, peak, growth))
-        self.assertLess(growth, 32 * 1024, "VmRSS grew by %d KiB" % growth)
+        # Under a sanitizer the allocator's quarantine keeps freed memory resident: the
+        # bound means nothing there (the listing's completeness below still holds).
+        if not os.environ.get("FERRY_SANITIZED"):
+            self.assertLess(growth, 32 * 1024, "VmRSS grew by %d KiB" % growth)
         # The listings are under way: each has its answer head in the socket.
         for sock in socks[:5]:
             self.assertEqual(read_head(sock)[0], b"OK\n\n")

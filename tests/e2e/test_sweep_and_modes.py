@@ -11,8 +11,6 @@
 import os
 import shutil
 import stat
-import subprocess
-import threading
 import time
 
 import ferrytest
@@ -29,22 +27,9 @@ class UnprivilegedFerryd(Ferryd):
     `setpriv`, which execs ferryd in place (so the PID the harness stops is ferryd's)."""
 
     def __init__(self, root, setpriv, options=(), start_timeout=10.0):
-        self.root = root
-        self.options = list(options)
-        self.lines = []
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        command = [setpriv, "--reuid=%d" % UNPRIVILEGED, "--regid=%d" % UNPRIVILEGED,
-                   "--clear-groups", "--", ferrytest.FERRYD, "--root", root]
-        self.proc = subprocess.Popen(command + self.options + ["0"], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
-        match = self.wait_log(ferrytest.LISTEN_RE, start_timeout)
-        if match is None:
-            self.kill()
-            raise RuntimeError("ferryd did not say where it listens:\n" + self.log())
-        self.port = int(match.group(1))
+        super().__init__(root, options, start_timeout,
+                         prefix=[setpriv, "--reuid=%d" % UNPRIVILEGED,
+                                 "--regid=%d" % UNPRIVILEGED, "--clear-groups", "--"])
 
 
 def make_old(path):
