@@ -10,16 +10,23 @@
 //   same message (when it fits the head limit).
 // - format_error of any text is one well-formed head whose argument unescapes to the text.
 // - parse_file_size agrees with a reference: 1 to 19 digits, at most 2^63-1.
+// - The typed request parsers (requests.hpp) take every parsed head: a request or a failure
+//   whose error renders as one well-formed ERROR head. A path given without `ESCAPED: yes`
+//   is the header or argument byte for byte; a PUT's size is its FILESIZE; a verb the
+//   table does not know is `unknown command`.
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <variant>
 
 #include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/limits.hpp"
 #include "ferry/protocol/message.hpp"
+#include "ferry/protocol/requests.hpp"
 #include "fuzz_check.hpp"
 
 namespace {
@@ -130,6 +137,54 @@ void check_parsed(std::string_view head) {
   FUZZ_CHECK(same_message(message, again.message));
 }
 
+void check_error_message(std::string_view text);
+
+// A failure's answer is one head; a request holds what the message said.
+template <class Request>
+void check_request(const protocol::Message& message, const protocol::Parsed<Request>& parsed) {
+  FUZZ_CHECK(parsed.ok() == (parsed.request() != nullptr));
+  FUZZ_CHECK(parsed.ok() != (parsed.failure() != nullptr));
+  if (const protocol::RequestFailure* failure = parsed.failure()) {
+    FUZZ_CHECK(!failure->error.text.empty());
+    FUZZ_CHECK((failure->error.kind == protocol::ErrorKind::unknown_command) ==
+               failure->verb.empty());
+    check_error_message(failure->error.text);
+    return;
+  }
+  const std::string* escaped = message.header("ESCAPED");
+  const bool literal = escaped == nullptr || *escaped == "no";
+  FUZZ_CHECK(escaped == nullptr || *escaped == "yes" || *escaped == "no");
+  const std::string argument = message.argument.value_or("");
+  std::visit(
+      [&](const auto& request) {
+        using Type = std::decay_t<decltype(request)>;
+        FUZZ_CHECK(message.is(Type::kVerb));
+        if constexpr (std::is_same_v<Type, protocol::Get> || std::is_same_v<Type, protocol::Put>) {
+          const std::string* filename = message.header("FILENAME");
+          FUZZ_CHECK(filename != nullptr && !filename->empty());
+          if (literal) FUZZ_CHECK(request.path == *filename);
+        } else if constexpr (std::is_same_v<Type, protocol::Rename>) {
+          FUZZ_CHECK(message.header("FROM") != nullptr && message.header("TO") != nullptr);
+          if (literal) FUZZ_CHECK(request.from == *message.header("FROM"));
+          if (literal) FUZZ_CHECK(request.to == *message.header("TO"));
+        } else if constexpr (requires { request.path; }) {
+          if (literal) FUZZ_CHECK(request.path == argument);
+        }
+        if constexpr (std::is_same_v<Type, protocol::Put>) {
+          FUZZ_CHECK(request.size <= protocol::kMaxFileSize);
+          FUZZ_CHECK(protocol::parse_file_size(*message.header("FILESIZE")) == request.size);
+        }
+      },
+      *parsed.request());
+}
+
+void check_requests(std::string_view head) {
+  const protocol::ParseResult parsed = protocol::parse_head(head);
+  if (!parsed.ok()) return;
+  check_request(parsed.message, protocol::parse_control_request(parsed.message));
+  check_request(parsed.message, protocol::parse_transfer_request(parsed.message));
+}
+
 void check_error_message(std::string_view text) {
   const std::string formatted = protocol::format_error(text);
   if (formatted.size() > protocol::kMaxHeadBytes) return;
@@ -158,6 +213,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto end = protocol::find_head_end(input, protocol::kMaxHeadBytes);
   if (end.state == protocol::HeadEnd::State::complete) check_parsed(input.substr(0, end.length));
   check_parsed(input);
+  if (end.state == protocol::HeadEnd::State::complete) check_requests(input.substr(0, end.length));
 
   check_error_message(input);
 

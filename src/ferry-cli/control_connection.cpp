@@ -1,14 +1,22 @@
 #include "control_connection.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <cerrno>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "answer.hpp"
 #include "errors.hpp"
+#include "ferry/client/foreign_server.hpp"
 #include "ferry/client/requests.hpp"
 #include "ferry/net/error.hpp"
+#include "ferry/protocol/limits.hpp"
+#include "ferry/util/errno_text.hpp"
+#include "trace.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -31,14 +39,97 @@ ControlConnection::ControlConnection(std::string host, std::string port, net::Ti
 
 void ControlConnection::connect() {
   buffer_.clear();
-  opens_in_flight_ = 0;
-  socket_ = net::connect_to(host_, port_, timeout_);
+  answers_.clear();
+  answered_ = false;
+  // A version learnt on an earlier connection holds: the server is the same.
+  features_asked_ = version_ != 0;
+  socket_ = net::connect_to(host_, port_, budget());
   peer_ = net::peer_of(socket_.get());
+}
+
+void ControlConnection::probe() {
+  try {
+    if (!features_asked_) send("", Kind::reply, 0);
+    while (version_ == 0)
+      file_answer(read_answer());
+  } catch (const net::NetError&) {
+    check_foreign_after_failure();
+    drop();
+    throw;
+  }
+}
+
+net::Timeout ControlConnection::budget() const {
+  if (!deadline_) return timeout_;
+  const auto left = std::chrono::duration_cast<net::Timeout>(*deadline_ - Clock::now());
+  if (left.count() <= 0) throw net::NetError(net::ErrorKind::timed_out, "timed out");
+  return std::min(timeout_, left);
+}
+
+void ControlConnection::check_foreign(bool at_end) const {
+  if (answered_ || buffer_.empty()) return;
+  const auto what = client::identify_foreign(at_end ? buffer_ + "\n" : buffer_);
+  if (what) {
+    throw ForeignServerError(
+        fmt::format("{} port {} is {}, not a ferry server", host_, port_, *what));
+  }
+}
+
+bool ControlConnection::peer_has_closed() {
+  // Another kind of server may have greeted us; those bytes would count as a broken
+  // connection below, so they are looked at first.
+  if (!answered_) {
+    std::string chunk(512, '\0');
+    const ssize_t n = ::recv(socket_.get(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_PEEK);
+    if (n > 0) {
+      const auto what =
+          client::identify_foreign(buffer_ + chunk.substr(0, static_cast<std::size_t>(n)) + "\n");
+      if (what) {
+        throw ForeignServerError(
+            fmt::format("{} port {} is {}, not a ferry server", host_, port_, *what));
+      }
+    }
+  }
+  return net::peer_has_closed(socket_.get());
+}
+
+void ControlConnection::check_foreign_after_failure() {
+  if (answered_ || !socket_.valid()) return;
+  std::string chunk(512, '\0');
+  const ssize_t n = ::recv(socket_.get(), chunk.data(), chunk.size(), MSG_DONTWAIT);
+  if (n > 0) buffer_ += chunk.substr(0, static_cast<std::size_t>(n));
+  check_foreign(true);
+}
+
+std::string ControlConnection::read_answer() {
+  for (;;) {
+    check_foreign();
+    const auto end = protocol::find_head_end(buffer_, protocol::kMaxHeadBytes);
+    if (end.state == protocol::HeadEnd::State::too_long) {
+      throw net::NetError(net::ErrorKind::protocol, "answer longer than 8 KiB");
+    }
+    if (end.state == protocol::HeadEnd::State::complete) {
+      std::string head = buffer_.substr(0, end.length);
+      buffer_.erase(0, end.length);
+      return head;
+    }
+    char chunk[16384];
+    const std::size_t n = net::read_some(socket_.get(), chunk, sizeof chunk, budget());
+    if (n == 0) {
+      check_foreign(true);
+      if (buffer_.empty()) {
+        throw net::NetError(net::ErrorKind::closed, "connection closed by the server");
+      }
+      throw net::NetError(net::ErrorKind::protocol,
+                          "the server closed the connection in the middle of an answer");
+    }
+    buffer_.append(chunk, n);
+  }
 }
 
 void ControlConnection::drop() {
   socket_.reset();
-  opens_in_flight_ = 0;
+  answers_.clear();
 }
 
 void ControlConnection::reconnect() {
@@ -54,23 +145,101 @@ void ControlConnection::reconnect() {
   }
 }
 
+void ControlConnection::reconnect_if_closed() {
+  // (peer_has_closed drops unread bytes: not while an answer is on its way.)
+  if (!socket_.valid() || (answers_.awaited() == 0 && peer_has_closed())) {
+    reconnect();
+  }
+}
+
+void ControlConnection::file_answer(std::string head) {
+  trace_received(head);
+  answered_ = true;
+  const auto kind = answers_.arrived(std::move(head));
+  if (!kind) throw net::NetError(net::ErrorKind::protocol, "an answer to no request");
+  if (*kind != Kind::features) return;
+  const auto parsed = protocol::parse_head(*answers_.take(Kind::features));
+  if (!parsed.ok()) {
+    throw net::NetError(net::ErrorKind::protocol, "bad answer from the server: " + parsed.error);
+  }
+  version_ = client::protocol_version(parsed.message);
+}
+
+std::string ControlConnection::await(Kind kind) {
+  for (;;) {
+    if (auto head = answers_.take(kind)) return std::move(*head);
+    if (!answers_.awaiting(kind)) throw std::logic_error("awaiting an answer never asked for");
+    file_answer(read_answer());
+  }
+}
+
+void ControlConnection::take_arrived_heads() {
+  for (;;) {
+    check_foreign();
+    const auto end = protocol::find_head_end(buffer_, protocol::kMaxHeadBytes);
+    if (end.state == protocol::HeadEnd::State::too_long) {
+      throw net::NetError(net::ErrorKind::protocol, "answer longer than 8 KiB");
+    }
+    if (end.state != protocol::HeadEnd::State::complete) return;
+    std::string head = buffer_.substr(0, end.length);
+    buffer_.erase(0, end.length);
+    file_answer(std::move(head));
+  }
+}
+
+void ControlConnection::write_reading(std::string_view data) {
+  while (!data.empty()) {
+    const short events = net::wait_for(socket_.get(), POLLIN | POLLOUT, budget());
+    if ((events & POLLIN) != 0) {
+      char chunk[16384];
+      const std::size_t n = net::read_some(socket_.get(), chunk, sizeof chunk, budget());
+      if (n == 0) check_foreign(true);
+      if (n == 0) throw net::NetError(net::ErrorKind::closed, "connection closed by the server");
+      buffer_.append(chunk, n);
+      take_arrived_heads();
+    }
+    if ((events & (POLLOUT | POLLERR | POLLHUP)) == 0) continue;
+    const ssize_t n = ::send(socket_.get(), data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      throw net::NetError(net::ErrorKind::system, util::errno_text(errno), errno);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void ControlConnection::send(const std::string& requests, Kind kind, std::size_t count) {
+  std::string data;
+  if (!features_asked_) {
+    data = client::features_request();
+    answers_.sent(Kind::features);
+    features_asked_ = true;
+  }
+  data += requests;
+  for (std::size_t i = 0; i < count; ++i)
+    answers_.sent(kind);
+  trace_sent(data);
+  if (kind == Kind::reply) {
+    write_reading(data);
+  } else {
+    net::write_all(socket_.get(), data, budget());
+  }
+}
+
 std::string ControlConnection::read_open_answer(bool& prefetched) {
   bool reconnected = false;
-  // (peer_has_closed drops unread bytes: not while a prefetched answer is on its way.)
-  if (!socket_.valid() || (opens_in_flight_ == 0 && net::peer_has_closed(socket_.get()))) {
+  if (!socket_.valid() ||
+      (answers_.pending(Kind::open) == 0 && answers_.awaited() == 0 && peer_has_closed())) {
     reconnect();
     reconnected = true;
   }
   for (;;) {
     try {
-      prefetched = opens_in_flight_ > 0;
-      if (prefetched) {
-        --opens_in_flight_;
-      } else {
-        net::write_all(socket_.get(), client::open_request(), timeout_);
-      }
-      return net::read_head(socket_.get(), buffer_, timeout_);
+      prefetched = answers_.pending(Kind::open) > 0;
+      if (!prefetched) send(client::open_request(), Kind::open, 1);
+      return await(Kind::open);
     } catch (const net::NetError& e) {
+      check_foreign_after_failure();
       // Whatever happened, the state of this connection is unknown now: a late answer
       // must not be taken for the next one.
       drop();
@@ -109,7 +278,7 @@ ControlConnection::OpenedPort ControlConnection::next_port() {
 
 fs::Fd ControlConnection::connect_transfer(const OpenedPort& opened) {
   try {
-    return net::connect_to(peer_.with_port(opened.port), timeout_);
+    return net::connect_to(peer_.with_port(opened.port), budget());
   } catch (const net::NetError& e) {
     if (e.kind() == net::ErrorKind::cancelled || (opened.prefetched && is_refused(e))) throw;
     throw net::NetError(
@@ -134,27 +303,58 @@ fs::Fd ControlConnection::open_transfer(Prefetch prefetch) {
 }
 
 void ControlConnection::prefetch_next() {
-  if (!prefetch_ || opens_in_flight_ > 0 || !socket_.valid()) return;
+  if (!prefetch_ || answers_.pending(Kind::open) > 0 || !socket_.valid()) return;
   try {
-    net::write_all(socket_.get(), client::open_request(), timeout_);
-    ++opens_in_flight_;
+    send(client::open_request(), Kind::open, 1);
   } catch (const net::NetError&) {
     drop();  // the next command reconnects
   }
+}
+
+std::optional<std::vector<ControlConnection::Reply>> ControlConnection::exchange(
+    const std::vector<std::string>& requests) {
+  if (version_ == 1) return std::nullopt;
+  reconnect_if_closed();
+  std::string data;
+  for (const std::string& request : requests)
+    data += request;
+  std::vector<Reply> replies;
+  replies.reserve(requests.size());
+  try {
+    send(data, Kind::reply, requests.size());
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      auto parsed = protocol::parse_head(await(Kind::reply));
+      if (!parsed.ok()) {
+        throw net::NetError(net::ErrorKind::protocol,
+                            "bad answer from the server: " + parsed.error);
+      }
+      Reply reply{std::move(parsed.message), std::nullopt};
+      reply.error = client::error_text(reply.message);
+      replies.push_back(std::move(reply));
+    }
+  } catch (const net::NetError&) {
+    check_foreign_after_failure();
+    drop();
+    throw;
+  }
+  // FEATURES was answered first: a version-1 server has refused each request as unknown.
+  if (version_ == 1) return std::nullopt;
+  return replies;
 }
 
 void ControlConnection::quit() {
   if (!socket_.valid()) return;
   try {
     const net::Timeout wait = std::min(timeout_, kQuitWait);
+    trace_sent(client::quit_request());
     net::write_all(socket_.get(), client::quit_request(), wait);
-    // The answers to prefetched OPENs come first, then BYE (or whatever: we close anyway).
-    for (int answers = opens_in_flight_ + 1; answers > 0; --answers) {
-      net::read_head(socket_.get(), buffer_, wait);
+    // The answers still due come first, then BYE (or whatever: we close anyway).
+    for (std::size_t answers = answers_.awaited() + 1; answers > 0; --answers) {
+      trace_received(net::read_head(socket_.get(), buffer_, wait));
     }
   } catch (const std::exception&) {
   }
-  opens_in_flight_ = 0;
+  answers_.clear();
   socket_.reset();
 }
 

@@ -1,14 +1,23 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "ferry/client/answer_queue.hpp"
 #include "ferry/fs/fd.hpp"
 #include "ferry/net/socket.hpp"
+#include "ferry/protocol/message.hpp"
 
 namespace ferry::cli {
 
-// The control connection: asks the server for transfer ports and ends the session.
+// The control connection: asks the server for transfer ports, sends the requests of
+// version 2 (STAT, MKDIR, ...) and ends the session. Answers come in the order of the
+// requests (client::AnswerQueue keeps that order), so requests are pipelined freely:
+// FEATURES goes out with the first request of a connection, costing no round trip of its
+// own, and a batch of DELETEs takes one round trip.
 // It reconnects once, saying so on stderr, when the server has closed it (idle timeout).
 //
 // When more commands follow (a script), a transfer asks for the next command's port with
@@ -23,10 +32,28 @@ class ControlConnection {
   // the connect: for a transfer that has at most kPrefetchDistance bytes to move anyway.
   enum class Prefetch { later, before_connecting };
 
+  // The answer to one version-2 request: the message, or the text of its ERROR.
+  struct Reply {
+    protocol::Message message;
+    std::optional<std::string> error;
+  };
+
   ControlConnection(std::string host, std::string port, net::Timeout timeout);
 
   // Connects at start; throws NetError with the reason.
   void connect();
+
+  // Asks FEATURES now and waits for its answer (at the prompt, so that a server of another
+  // kind is named before the first command). Throws ForeignServerError, NetError.
+  void probe();
+
+  // While set, no wait lasts past `deadline` (it fails timed_out): a completion must not
+  // hold the prompt longer than --timeout in all. nullopt: each wait --timeout.
+  using Clock = std::chrono::steady_clock;
+  void set_deadline(std::optional<Clock::time_point> deadline) { deadline_ = deadline; }
+
+  // The wait allowed now: --timeout, or what is left before the deadline.
+  net::Timeout budget() const;
 
   // `OPEN 0` (or the answer to the one prefetch_next() sent), then connects to the opened
   // port at the address of the control connection. A prefetched port that refuses the
@@ -39,13 +66,23 @@ class ControlConnection {
   // waiting for its answer. Never throws: on a failure the next command reconnects.
   void prefetch_next();
 
-  // `QUIT`, a short wait for `BYE` (after the answers to prefetched OPENs), close. Never
-  // throws.
+  // Sends version-2 requests (formatted heads) in one write, reading answers meanwhile so
+  // that a long batch cannot fill both directions, and returns their answers in order.
+  // nullopt when the server speaks version 1; once that is known nothing is sent.
+  // Throws NetError on network failures and malformed answers.
+  std::optional<std::vector<Reply>> exchange(const std::vector<std::string>& requests);
+
+  // The server's protocol version from its FEATURES answer; 0 while not known yet.
+  int version() const { return version_; }
+
+  // `QUIT`, a short wait for `BYE` (after the answers still due), close. Never throws.
   void quit();
 
   void set_prefetch(bool more_commands_follow) { prefetch_ = more_commands_follow; }
 
  private:
+  using Kind = client::AnswerQueue::Kind;
+
   struct OpenedPort {
     std::uint16_t port = 0;
     bool prefetched = false;  // the answer to an OPEN that prefetch_next() sent
@@ -55,7 +92,25 @@ class ControlConnection {
   std::string read_open_answer(bool& prefetched);
   fs::Fd connect_transfer(const OpenedPort& opened);
   void reconnect();
+  void reconnect_if_closed();
   void drop();  // the connection's state is unknown: close it, forget what was asked
+
+  // Writes `requests` (FEATURES before them when this connection has not asked it yet),
+  // `count` of them of `kind`.
+  void send(const std::string& requests, Kind kind, std::size_t count);
+  // write_all, taking the answers that arrive meanwhile.
+  void write_reading(std::string_view data);
+  void take_arrived_heads();
+  void file_answer(std::string head);
+  // Reads one answer head, naming the peer when its first bytes show another kind of
+  // server (ForeignServerError).
+  std::string read_answer();
+  void check_foreign(bool at_end = false) const;
+  // After a failed write or read: the bytes already there may still tell what the peer is.
+  void check_foreign_after_failure();
+  bool peer_has_closed();  // net::peer_has_closed, naming another kind of server first
+  // Reads answers until the oldest one of `kind` has come; returns it.
+  std::string await(Kind kind);
 
   std::string host_;
   std::string port_;
@@ -64,7 +119,11 @@ class ControlConnection {
   net::Endpoint peer_;
   std::string buffer_;  // bytes received after the last answer
   bool prefetch_ = false;
-  int opens_in_flight_ = 0;  // OPENs sent ahead whose answers are not read yet
+  bool features_asked_ = false;  // on this connection
+  int version_ = 0;
+  bool answered_ = false;  // a ferry answer came on this connection
+  std::optional<Clock::time_point> deadline_;
+  client::AnswerQueue answers_;
 };
 
 }  // namespace ferry::cli

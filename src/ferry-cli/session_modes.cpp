@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "commands.hpp"
 #include "ferry/net/interrupt.hpp"
 
@@ -35,18 +37,8 @@ bool more_input_ready(std::FILE* input) {
   return ::poll(&ready, 1, 0) > 0;
 }
 
-}  // namespace
-
-int run_command_list(ClientContext& context, const std::vector<std::string>& commands) {
-  bool any_failed = false;
-  for (std::size_t i = 0; i < commands.size(); ++i) {
-    context.control.set_prefetch(i + 1 < commands.size());
-    if (!run_one(context, commands[i], any_failed)) break;
-  }
-  return finish(context, any_failed);
-}
-
-int run_script(ClientContext& context, std::FILE* input) {
+// One command per line from `input`; `batch`: -b's echo, `-` prefix and stop at a failure.
+int run_lines(ClientContext& context, std::FILE* input, bool batch) {
   bool any_failed = false;
   char* raw = nullptr;
   std::size_t capacity = 0;
@@ -59,10 +51,43 @@ int run_script(ClientContext& context, std::FILE* input) {
     const std::size_t first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     context.control.set_prefetch(more_input_ready(input));
-    if (!run_one(context, line, any_failed)) break;
+    if (!batch) {
+      if (!run_one(context, line, any_failed)) break;
+      continue;
+    }
+    const bool may_fail = line[first] == '-';
+    const std::string command = may_fail ? line.substr(first + 1) : line.substr(first);
+    fmt::print("ftp> {}\n", command);
+    static_cast<void>(std::fflush(stdout));
+    bool failed = false;
+    const bool go_on = run_one(context, command, failed);
+    if (failed && !may_fail) {
+      any_failed = true;
+      break;
+    }
+    if (!go_on) break;
   }
   std::free(raw);
   return finish(context, any_failed);
+}
+
+}  // namespace
+
+int run_command_list(ClientContext& context, const std::vector<std::string>& commands) {
+  bool any_failed = false;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    context.control.set_prefetch(i + 1 < commands.size());
+    if (!run_one(context, commands[i], any_failed)) break;
+  }
+  return finish(context, any_failed);
+}
+
+int run_script(ClientContext& context, std::FILE* input) {
+  return run_lines(context, input, false);
+}
+
+int run_batch(ClientContext& context, std::FILE* input) {
+  return run_lines(context, input, true);
 }
 
 }  // namespace ferry::cli

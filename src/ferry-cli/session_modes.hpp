@@ -19,6 +19,11 @@ int run_command_list(ClientContext& context, const std::vector<std::string>& com
 // with `#` are comments.
 int run_script(ClientContext& context, std::FILE* input);
 
+// `-b FILE`, as sftp's batch mode: each command echoed as `ftp> cmd` before it runs; the
+// first failure ends the session with 1, unless its line starts with `-` (then the
+// failure is ignored). Blank lines and `#` comments are skipped.
+int run_batch(ClientContext& context, std::FILE* input);
+
 // Standard input is a terminal: the `ftp> ` prompt with readline.
 int run_interactive(ClientContext& context);
 

@@ -11,6 +11,7 @@
 #include "local_target.hpp"
 #include "prefetch_trigger.hpp"
 #include "progress_line.hpp"
+#include "trace.hpp"
 #include "transfers.hpp"
 
 namespace ferry::cli {
@@ -19,15 +20,20 @@ void get_file(ClientContext& context, const std::string& remote,
               const std::optional<std::string>& local) {
   LocalTarget target = LocalTarget::open(remote, local);
   fs::Fd connection = context.control.open_transfer();
-  net::write_all(connection.get(), client::get_body(remote), context.timeout);
+  const std::string body = client::get_body(remote);
+  trace_sent(body);
+  net::write_all(connection.get(), body, context.timeout);
 
   std::string data;  // the bytes that came with the answer head
-  const auto answer = parse_answer(net::read_head(connection.get(), data, context.timeout));
+  const std::string head = net::read_head(connection.get(), data, context.timeout);
+  trace_received(head);
+  const auto answer = parse_answer(head);
   const std::string* size_text = answer.header("FILESIZE");
   if (!answer.is("OK") || size_text == nullptr) throw_unexpected(answer, "OK with FILESIZE");
   const std::uint64_t size = *protocol::parse_file_size(*size_text);  // parse_head checked it
 
-  ProgressLine progress(context.progress, size);
+  const std::string name = client::base_name(remote);
+  ProgressLine progress(context.progress, name, size);
   PrefetchTrigger prefetch(context.control, size, progress);
   prefetch.check(0);
   net::receive_exact(connection.get(), data, size, target.fd(), target.name(), context.timeout,
@@ -38,7 +44,7 @@ void get_file(ClientContext& context, const std::string& remote,
   if (!context.quiet) {
     // With `get x -`, standard output carries the file: the summary goes to stderr.
     std::FILE* stream = target.is_stdout() ? stderr : stdout;
-    fmt::print(stream, "{}\n", client::format_summary("received", size, progress.seconds()));
+    fmt::print(stream, "{}\n", client::format_summary("received", name, size, progress.seconds()));
   }
 }
 

@@ -1,29 +1,40 @@
-#include <cstdio>
-
-#include <fmt/format.h>
+#include <utility>
 
 #include "answer.hpp"
 #include "ferry/client/listing_table.hpp"
 #include "ferry/client/requests.hpp"
 #include "ferry/net/error.hpp"
+#include "trace.hpp"
 #include "transfers.hpp"
 
 namespace ferry::cli {
 namespace {
 constexpr std::size_t kMaxListingBytes = 64 << 20;
-}
 
-void list_remote(ClientContext& context, const std::optional<std::string>& directory) {
+// The wait allowed now: --timeout, or less when the control connection has a deadline
+// (completion, which must not hold the prompt longer than --timeout in all).
+net::Timeout budget(ClientContext& context) {
+  return context.control.budget();
+}
+}  // namespace
+
+std::vector<protocol::Entry> list_remote(ClientContext& context, const std::string& directory) {
   fs::Fd connection = context.control.open_transfer();
-  net::write_all(connection.get(), client::ls_body(directory), context.timeout);
+  const std::optional<std::string> argument =
+      directory.empty() ? std::nullopt : std::optional(directory);
+  const std::string request = client::ls_body(argument);
+  trace_sent(request);
+  net::write_all(connection.get(), request, budget(context));
   std::string body;
-  const auto answer = parse_answer(net::read_head(connection.get(), body, context.timeout));
+  const std::string head = net::read_head(connection.get(), body, budget(context));
+  trace_received(head);
+  const auto answer = parse_answer(head);
   if (!answer.is("OK")) throw_unexpected(answer, "OK");
   context.control.prefetch_next();
 
   char chunk[65536];
   for (;;) {
-    const std::size_t n = net::read_some(connection.get(), chunk, sizeof chunk, context.timeout);
+    const std::size_t n = net::read_some(connection.get(), chunk, sizeof chunk, budget(context));
     if (n == 0) break;
     if (body.size() + n > kMaxListingBytes) {
       throw net::NetError(net::ErrorKind::protocol, "listing longer than 64 MiB");
@@ -32,9 +43,9 @@ void list_remote(ClientContext& context, const std::optional<std::string>& direc
   }
   connection.reset();
 
-  const auto listing = client::parse_listing(body);
+  auto listing = client::parse_listing(body);
   if (!listing.ok()) throw net::NetError(net::ErrorKind::protocol, listing.error);
-  fmt::print("{}", client::format_listing(listing.entries));
+  return std::move(listing.entries);
 }
 
 }  // namespace ferry::cli

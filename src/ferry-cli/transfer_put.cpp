@@ -17,6 +17,7 @@
 #include "ferry/util/errno_text.hpp"
 #include "prefetch_trigger.hpp"
 #include "progress_line.hpp"
+#include "trace.hpp"
 #include "transfers.hpp"
 
 namespace ferry::cli {
@@ -29,8 +30,10 @@ namespace {
   std::string buffer;
   protocol::Message answer;
   try {
-    answer =
-        parse_answer(net::read_head(connection, buffer, std::min(timeout, net::Timeout(5000))));
+    const std::string head =
+        net::read_head(connection, buffer, std::min(timeout, net::Timeout(5000)));
+    trace_received(head);
+    answer = parse_answer(head);
   } catch (const net::NetError&) {
     throw net::NetError(
         net::ErrorKind::protocol,
@@ -41,8 +44,7 @@ namespace {
 
 }  // namespace
 
-void put_file(ClientContext& context, const std::string& local,
-              const std::optional<std::string>& remote) {
+void put_file(ClientContext& context, const std::string& local, const std::string& remote_name) {
   fs::Fd file(::open(local.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (!file.valid())
     throw LocalError("cannot read " + local + ": " + ferry::util::errno_text(errno));
@@ -51,21 +53,22 @@ void put_file(ClientContext& context, const std::string& local,
     throw LocalError("cannot read " + local + ": " + ferry::util::errno_text(errno));
   }
   if (!S_ISREG(st.st_mode)) throw LocalError(local + " is not a regular file");
-  const std::string remote_name = remote.value_or(client::base_name(local));
-  if (remote_name.empty()) throw LocalError("cannot tell a remote name from '" + local + "'");
   const auto size = static_cast<std::uint64_t>(st.st_size);
 
   fs::Fd connection = context.control.open_transfer(
       size <= ControlConnection::kPrefetchDistance ? ControlConnection::Prefetch::before_connecting
                                                    : ControlConnection::Prefetch::later);
   try {
-    net::write_all(connection.get(), client::put_body(remote_name, size), context.timeout);
+    const std::string body = client::put_body(remote_name, size);
+    trace_sent(body);
+    net::write_all(connection.get(), body, context.timeout);
   } catch (const net::NetError& e) {
     if (e.kind() != net::ErrorKind::system) throw;
     report_early_end(connection.get(), 0, size, context.timeout);
   }
 
-  ProgressLine progress(context.progress, size);
+  const std::string name = client::base_name(local);
+  ProgressLine progress(context.progress, name, size);
   PrefetchTrigger prefetch(context.control, size, progress, connection.get());
   std::uint64_t sent = 0;
   const auto end =
@@ -74,7 +77,9 @@ void put_file(ClientContext& context, const std::string& local,
     report_early_end(connection.get(), sent, size, context.timeout);
 
   std::string buffer;
-  const auto answer = parse_answer(net::read_head(connection.get(), buffer, context.timeout));
+  const std::string head = net::read_head(connection.get(), buffer, context.timeout);
+  trace_received(head);
+  const auto answer = parse_answer(head);
   const std::string* size_text = answer.header("FILESIZE");
   if (!answer.is("OK") || size_text == nullptr) throw_unexpected(answer, "OK with FILESIZE");
   if (*protocol::parse_file_size(*size_text) != size) {
@@ -84,7 +89,7 @@ void put_file(ClientContext& context, const std::string& local,
   connection.reset();
   progress.erase();
   if (!context.quiet) {
-    fmt::print("{}\n", client::format_summary("sent", size, progress.seconds()));
+    fmt::print("{}\n", client::format_summary("sent", name, size, progress.seconds()));
   }
 }
 

@@ -1,31 +1,35 @@
-// The control connection: the client asks for transfer ports with OPEN and leaves with QUIT.
+// The control connection: the client asks for transfer ports with OPEN, acts on names with
+// the version-2 requests (STAT, MKDIR, RMDIR, DELETE, RENAME), and leaves with QUIT.
 //
 // Most control connections sit idle most of the time, so an idle one holds no coroutine
 // frame, no buffer and no timer: only a readiness wait on its socket. Its deadline is a
-// time stamp that the worker's sweeper (server.cpp) checks once a second. Commands are
-// short and answered at once; an answer the socket cannot take now is kept and sent when
+// time stamp that the worker's sweeper (server.cpp) checks once a second. OPEN, QUIT and
+// FEATURES are answered at once. A request that acts on names runs on the disk pool: the
+// session reads no further head meanwhile (answers stay in order) and resumes when the
+// answer is back on its worker. An answer the socket cannot take now is kept and sent when
 // it can, and no more is read meanwhile.
 
 #include <spdlog/spdlog.h>
 #include <asio/co_spawn.hpp>
-#include <asio/steady_timer.hpp>
+#include <asio/post.hpp>
 
 #include <algorithm>
-#include <array>
-#include <charconv>
 #include <memory>
 #include <optional>
-#include <random>
 #include <vector>
 
 #include "endpoint_text.hpp"
 #include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/limits.hpp"
 #include "ferry/protocol/message.hpp"
+#include "ferry/protocol/requests.hpp"
 #include "log_failure.hpp"
+#include "manage_requests.hpp"
+#include "request_policy.hpp"
 #include "server_state.hpp"
+#include "session_context.hpp"
 #include "sessions.hpp"
-#include "use_nothrow.hpp"
+#include "transfer_port.hpp"
 
 namespace ferryd {
 namespace {
@@ -33,35 +37,11 @@ namespace {
 using asio::awaitable;
 using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
-using ferry::protocol::format_error;
 using ferry::protocol::format_message;
+namespace protocol = ferry::protocol;
 
 constexpr std::size_t kReadChunk = 512;                             // control heads are short
 constexpr std::size_t kMaxPendingAnswers = std::size_t{16} * 1024;  // then stop reading until sent
-
-// A transfer port opened by OPEN and not yet connected to.
-struct OpenPort {
-  explicit OpenPort(const asio::any_io_executor& executor) : acceptor(executor), timer(executor) {}
-  tcp::acceptor acceptor;
-  asio::steady_timer timer;
-  std::uint16_t port = 0;
-  bool timed_out = false;
-  std::optional<TransferSlot> slot;  // handed on to the transfer connection
-};
-
-// Parses OPEN's argument: absent or 0 asks the server to choose; 1..65535 names the port.
-std::optional<std::uint16_t> parse_port(const std::optional<std::string>& argument) {
-  if (!argument || argument->empty()) return 0;
-  const std::string& text = *argument;
-  if (text.size() > 5 ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    return std::nullopt;
-  }
-  unsigned value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  if (value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
 
 class ControlSession final : public Closable, public std::enable_shared_from_this<ControlSession> {
  public:
@@ -81,12 +61,21 @@ class ControlSession final : public Closable, public std::enable_shared_from_thi
  private:
   void pump();
   void handle_buffered_heads();
-  void handle(const ferry::protocol::Message& message);
-  void handle_open(const ferry::protocol::Message& message);
-  void handle_quit(const ferry::protocol::Message& message);
-  std::string bind_port(OpenPort& port, std::uint16_t requested);
+  void handle(const protocol::Message& message);
+  void refused(const protocol::RequestFailure& failure);
+  // The table of requests: std::visit picks the row by the request's type.
+  void handle(const protocol::Open& request);
+  void handle(const protocol::Quit& request);
+  void handle(const protocol::Features& request);
+  void handle(ManageRequest request);
+  void manage_answered(const ManageRequest& request, const ManageAnswer& result);
   awaitable<void> accept_transfer(std::shared_ptr<OpenPort> port);
+  SessionContext context() const {
+    return SessionContext{id_, &state_.root, state_.config.root, state_.config.read_only,
+                          &state_.root_removal_logged};
+  }
   void answer(const std::string& text) { output_ += text; }
+  void answer(const protocol::Error& error) { output_ += protocol::render(error); }
   void close_after_answers(std::string reason) {
     closing_ = true;
     reason_ = std::move(reason);
@@ -111,6 +100,8 @@ class ControlSession final : public Closable, public std::enable_shared_from_thi
   std::size_t transfers_ = 0;
   bool closing_ = false;  // close once output_ is sent
   bool ended_ = false;
+  bool on_disk_pool_ = false;        // a request runs on the disk pool: read no more heads
+  bool write_wait_pending_ = false;  // a wait for writability will call pump()
   std::string reason_;
 };
 
@@ -144,8 +135,10 @@ void ControlSession::pump() {
       asio::error_code ec;
       const std::size_t sent = socket_.send(asio::buffer(output_), 0, ec);
       if (ec == asio::error::would_block) {
+        write_wait_pending_ = true;
         socket_.async_wait(tcp::socket::wait_write,
                            [self = shared_from_this()](const std::error_code& error) {
+                             self->write_wait_pending_ = false;
                              if (!error) self->pump();
                            });
         return;
@@ -161,6 +154,7 @@ void ControlSession::pump() {
       end(reason_);
       return;
     }
+    if (on_disk_pool_) return;  // manage_answered() resumes
     if (ferry::protocol::find_head_end(input_, ferry::protocol::kMaxHeadBytes).state !=
         ferry::protocol::HeadEnd::State::incomplete) {
       continue;  // more buffered heads to answer
@@ -193,12 +187,12 @@ void ControlSession::pump() {
 // Answers the complete heads in input_, until enough answers wait to be sent.
 void ControlSession::handle_buffered_heads() {
   using ferry::protocol::HeadEnd;
-  while (!closing_ && output_.size() < kMaxPendingAnswers) {
+  while (!closing_ && !on_disk_pool_ && output_.size() < kMaxPendingAnswers) {
     const HeadEnd end = ferry::protocol::find_head_end(input_, ferry::protocol::kMaxHeadBytes);
     if (end.state == HeadEnd::State::incomplete) break;
     if (end.state == HeadEnd::State::too_long) {
       const std::string error = "message head too long (limit 8192 bytes)";
-      answer(format_error(error));
+      answer(protocol::render(protocol::Error{protocol::ErrorKind::malformed, error}));
       close_after_answers(error);
       break;
     }
@@ -209,7 +203,7 @@ void ControlSession::handle_buffered_heads() {
     head_started_ = !input_.empty();
     if (head_started_) deadline_ = std::min(deadline_, now + state_.config.head_timeout);
     if (!parsed.ok()) {
-      answer(format_error(parsed.error));
+      answer(protocol::render(protocol::Error{protocol::ErrorKind::malformed, parsed.error}));
       close_after_answers(parsed.error);
       break;
     }
@@ -217,31 +211,79 @@ void ControlSession::handle_buffered_heads() {
   }
 }
 
-void ControlSession::handle_quit(const ferry::protocol::Message& /*message*/) {
+void ControlSession::handle(const protocol::Message& message) {
+  const auto parsed = protocol::parse_control_request(message);
+  if (const protocol::RequestFailure* failure = parsed.failure()) {
+    refused(*failure);
+    return;
+  }
+  if (const protocol::ControlRequest* request = parsed.request()) {
+    std::visit([this](const auto& typed) { handle(typed); }, *request);
+  }
+}
+
+// A head that is no usable request. Refusals of known verbs are logged (a flood of OPENs
+// shows in the log); an unknown verb is only answered.
+void ControlSession::refused(const protocol::RequestFailure& failure) {
+  if (failure.verb == protocol::Open::kVerb) {
+    spdlog::warn("session {}: OPEN refused: {}", id_, protocol::escape_visible(failure.error.text));
+  } else if (!failure.verb.empty()) {
+    spdlog::warn("session {}: {} \"{}\": {}", id_, failure.verb,
+                 protocol::escape_visible(failure.path),
+                 protocol::escape_visible(failure.error.text));
+  }
+  answer(failure.error);
+}
+
+void ControlSession::handle(const protocol::Quit& /*request*/) {
   answer(format_message("BYE"));
   close_after_answers("client quit");
 }
 
-void ControlSession::handle(const ferry::protocol::Message& message) {
-  struct Verb {
-    const char* name;
-    void (ControlSession::*handle)(const ferry::protocol::Message&);
-  };
-  static constexpr std::array kVerbs{
-      Verb{"OPEN", &ControlSession::handle_open},
-      Verb{"QUIT", &ControlSession::handle_quit},
-  };
-  for (const Verb& verb : kVerbs) {
-    if (message.is(verb.name)) {
-      (this->*verb.handle)(message);
-      return;
-    }
+void ControlSession::handle(const protocol::Features& /*request*/) {
+  answer(features_answer());
+}
+
+// Runs on the disk pool; the answer comes back to this worker, in order, since no further
+// head is read meanwhile. The completion holds the session (and the worker: a shutdown
+// waits for it); a session that ended meanwhile only logs what was done.
+void ControlSession::handle(ManageRequest request) {
+  const SessionContext session = context();
+  if (auto refusal = refusal_before(session, protocol::changes_files(request))) {
+    manage_answered(request, ManageAnswer{protocol::render(*refusal), refusal->text});
+    return;
   }
-  answer(format_error("unknown command: " + message.verb));
+  on_disk_pool_ = true;
+  asio::post(state_.disk_pool, [self = shared_from_this(), session, request = std::move(request),
+                                worker = asio::make_work_guard(worker_.context)]() mutable {
+    ManageAnswer result = answer_manage_request(session, request);
+    // `self` moves on: the session is released on its own worker, never here.
+    asio::post(worker.get_executor(),
+               [self = std::move(self), request = std::move(request), result = std::move(result)] {
+                 self->on_disk_pool_ = false;
+                 self->manage_answered(request, result);
+                 if (!self->write_wait_pending_) self->pump();
+               });
+  });
+}
+
+void ControlSession::manage_answered(const ManageRequest& request, const ManageAnswer& result) {
+  if (result.error.empty()) {
+    spdlog::info("session {}: {}: ok", id_, describe(request));
+  } else {
+    spdlog::warn("session {}: {}: {}", id_, describe(request),
+                 protocol::escape_visible(result.error));
+  }
+  if (ended_) return;
+  const auto now = Clock::now();
+  deadline_ = now + state_.config.idle_timeout;
+  if (head_started_) deadline_ = std::min(deadline_, now + state_.config.head_timeout);
+  answer(result.answer);
 }
 
 void ControlSession::sweep(Clock::time_point now) {
-  if (ended_ || now < deadline_) return;
+  // The client waits for the disk, not the other way round.
+  if (ended_ || on_disk_pool_ || now < deadline_) return;
   end(head_started_
           ? fmt::format("message not complete within {} s", state_.config.head_timeout.count())
           : fmt::format("idle for {} s", state_.config.idle_timeout.count()));
@@ -262,57 +304,51 @@ void ControlSession::end(const std::string& reason) {
                transfers_, reason);
 }
 
-void ControlSession::handle_open(const ferry::protocol::Message& message) {
+void ControlSession::handle(const protocol::Open& request) {
   const auto& config = state_.config;
   // Every refusal is answered and logged (a flood of OPENs shows in the log).
-  const auto refuse = [this](const std::string& error) {
-    spdlog::warn("session {}: OPEN refused: {}", id_, ferry::protocol::escape_visible(error));
-    answer(format_error(error));
+  const auto refuse = [this](const protocol::Error& error) {
+    spdlog::warn("session {}: OPEN refused: {}", id_, protocol::escape_visible(error.text));
+    answer(error);
   };
-  const auto requested = parse_port(message.argument);
-  if (!requested) {
-    refuse("bad port: " + message.argument.value_or("") + " (expected a number from 0 to 65535)");
-    return;
-  }
+  using protocol::Error;
+  using protocol::ErrorKind;
   if (open_ports_.size() >= config.max_open_ports) {
-    refuse(
+    refuse(Error{
+        ErrorKind::limit,
         fmt::format("too many transfer ports open: at most {} per session until they are connected",
-                    config.max_open_ports));
+                    config.max_open_ports)});
     return;
   }
-  if (*requested != 0 && *requested < 1024) {
-    refuse(fmt::format("port {} refused: ports below 1024 are not allowed", *requested));
-    return;
-  }
-  // Without --data-ports, the kernel's ephemeral range: a client must not squat on the
-  // port of a service that has yet to start.
-  if (*requested != 0 && (*requested < state_.pick_port_min || *requested > state_.pick_port_max)) {
-    refuse(fmt::format("port {} refused: outside the data port range {}-{}", *requested,
-                       state_.pick_port_min, state_.pick_port_max));
+  const PortRange range{state_.pick_port_min, state_.pick_port_max};
+  if (auto refusal = refuse_requested_port(request.port, range)) {
+    refuse(*refusal);
     return;
   }
   if (!transfers_held_) transfers_held_ = std::make_shared<std::size_t>(0);
   if (*transfers_held_ >= config.max_transfers_per_session) {
-    refuse(fmt::format("too many transfers in this session (limit {} at once)",
-                       config.max_transfers_per_session));
+    refuse(
+        Error{ErrorKind::limit, fmt::format("too many transfers in this session (limit {} at once)",
+                                            config.max_transfers_per_session)});
     return;
   }
   const auto admission = state_.transfer_slots.admit(admitted_address_);
   if (admission == AddressLimits::Admission::over_total) {
-    refuse(fmt::format("server busy: too many transfers (limit {} at once)",
-                       state_.transfer_slots.max_total()));
+    refuse(Error{ErrorKind::busy, fmt::format("server busy: too many transfers (limit {} at once)",
+                                              state_.transfer_slots.max_total())});
     return;
   }
   if (admission == AddressLimits::Admission::over_address) {
-    refuse(fmt::format("too many transfers from {} (limit {} at once per address)",
-                       admitted_address_, state_.transfer_slots.max_per_address()));
+    refuse(Error{ErrorKind::limit,
+                 fmt::format("too many transfers from {} (limit {} at once per address)",
+                             admitted_address_, state_.transfer_slots.max_per_address())});
     return;
   }
 
   auto port = std::make_shared<OpenPort>(socket_.get_executor());
   port->slot.emplace(state_.transfer_slots, admitted_address_, transfers_held_);
-  if (std::string error = bind_port(*port, *requested); !error.empty()) {
-    refuse(error);
+  if (auto error = bind_transfer_port(*port, local_address_, request.port, range)) {
+    refuse(*error);
     return;
   }
   open_ports_.push_back(port);
@@ -323,88 +359,13 @@ void ControlSession::handle_open(const ferry::protocol::Message& message) {
   answer(format_message(fmt::format("OPENED {}", port->port)));
 }
 
-// Binds the port's acceptor on the address the client reached us at: the requested port,
-// or (0) a free one from the configured range, or any free one.
-std::string ControlSession::bind_port(OpenPort& port, std::uint16_t requested) {
-  const auto try_bind = [&](std::uint16_t number) -> asio::error_code {
-    asio::error_code ec;
-    if (port.acceptor.is_open()) port.acceptor.close(ec);
-    const tcp::endpoint endpoint(local_address_, number);
-    port.acceptor.open(endpoint.protocol(), ec);
-    if (ec) return ec;
-    port.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    port.acceptor.bind(endpoint, ec);
-    if (ec) return ec;
-    port.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (!ec) port.port = number;
-    return ec;
-  };
-
-  asio::error_code ec;
-  if (requested != 0) {
-    ec = try_bind(requested);
-  } else {
-    // The server picks, by random probes over the range (the configured one, else the
-    // kernel's ephemeral range), not by bind(0): the kernel scans linearly from a random
-    // start, and the TIME_WAIT connections of finished transfers pile up in clusters
-    // there; after 10,000 small GETs each OPEN took ten times as long. SO_REUSEADDR lets
-    // a port whose only other users are TIME_WAIT connections be bound again.
-    const std::uint16_t low = state_.pick_port_min;
-    const unsigned span = state_.pick_port_max - low + 1u;
-    thread_local std::minstd_rand random(std::random_device{}());
-    ec = asio::error::address_in_use;
-    for (unsigned i = 0; i < std::min(span, 64u) && ec == asio::error::address_in_use; ++i) {
-      ec = try_bind(static_cast<std::uint16_t>(low + random() % span));
-    }
-    for (unsigned i = 0; i < span && ec == asio::error::address_in_use; ++i) {
-      ec = try_bind(static_cast<std::uint16_t>(low + i));
-    }
-    if (ec == asio::error::address_in_use) {
-      return fmt::format("no free port in the range {}-{}", low, state_.pick_port_max);
-    }
-  }
-  if (ec == asio::error::address_in_use) return fmt::format("port {} is in use", requested);
-  if (ec == asio::error::access_denied) {
-    return fmt::format("port {} refused: permission denied", requested);
-  }
-  if (ec) return fmt::format("cannot open port {}: {}", requested, ec.message());
-  return {};
-}
-
 awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) {
-  port->timer.expires_after(state_.config.transfer_timeout);
-  port->timer.async_wait([weak = std::weak_ptr(port)](const std::error_code& ec) {
-    if (ec) return;
-    if (auto expired = weak.lock()) {
-      expired->timed_out = true;
-      asio::error_code ignored;
-      expired->acceptor.close(ignored);
-    }
-  });
-  for (;;) {
-    tcp::endpoint peer;  // from accept itself: no getpeername
-    auto [ec, socket] = co_await port->acceptor.async_accept(peer, use_nothrow);
-    if (ec) {
-      if (port->timed_out) {
-        spdlog::info("session {}: transfer port {} closed: nobody connected within {} s", id_,
-                     port->port, state_.config.transfer_timeout.count());
-      }
-      break;
-    }
-    if (normalize(peer.address()) != peer_address_) {
-      spdlog::warn(
-          "session {}: refused a connection to transfer port {} from {}: not the "
-          "session's client {}",
-          id_, port->port, to_text(peer), peer_address_.to_string());
-      continue;  // the socket closes here; the port keeps waiting for its client
-    }
-    port->timer.cancel();
-    asio::error_code ignored;
-    port->acceptor.close(ignored);
+  auto socket =
+      co_await accept_from_client(port, peer_address_, state_.config.transfer_timeout, id_);
+  if (socket && port->slot) {
     ++transfers_;
-    start_transfer(std::move(socket), state_, worker_, id_, std::move(*port->slot));
+    start_transfer(std::move(*socket), state_, worker_, context(), std::move(*port->slot));
     port->slot.reset();
-    break;
   }
   std::erase(open_ports_, port);
 }

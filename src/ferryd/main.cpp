@@ -68,7 +68,8 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       ->check(CLI::ExistingDirectory);
   app.add_option("--bind", config.bind_address,
                  "Listen on this address only (default: all interfaces, IPv4 and IPv6)");
-  app.add_flag("--read-only", config.read_only, "Refuse every PUT");
+  app.add_flag("--read-only", config.read_only,
+               "Refuse every request that changes files (PUT, MKDIR, RMDIR, DELETE, RENAME)");
   app.add_option("--data-ports", data_ports,
                  "Range for transfer ports chosen by the server, e.g. 50000-50100");
   app.add_option("--transfer-timeout", transfer_timeout,

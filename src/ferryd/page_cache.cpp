@@ -11,9 +11,6 @@
 #include <memory>
 #include <vector>
 
-#ifndef __NR_cachestat
-#define __NR_cachestat 451  // the same on every architecture (added in Linux 6.5)
-#endif
 
 namespace ferryd {
 namespace {
@@ -30,6 +27,13 @@ struct Cachestat {
   std::uint64_t evicted;
   std::uint64_t recently_evicted;
 };
+
+// Older headers lack the number; it is the same on every architecture (Linux 6.5 on).
+#ifdef __NR_cachestat
+constexpr long kCachestat = __NR_cachestat;
+#else
+constexpr long kCachestat = 451;
+#endif
 
 std::atomic<bool> cachestat_missing{false};
 
@@ -60,7 +64,7 @@ bool is_cached(int fd, std::uint64_t offset, std::uint64_t length) {
   if (!cachestat_missing.load(std::memory_order_relaxed)) {
     const CachestatRange range{offset, length};
     Cachestat stat{};
-    if (::syscall(__NR_cachestat, fd, &range, &stat, 0) == 0) {
+    if (::syscall(kCachestat, fd, &range, &stat, 0) == 0) {
       const std::uint64_t page = page_size();
       const std::uint64_t pages = (offset + length + page - 1) / page - offset / page;
       return stat.cached >= pages;

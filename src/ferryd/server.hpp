@@ -5,6 +5,6 @@
 namespace ferryd {
 
 // Listens, serves until SIGINT or SIGTERM, then drains and returns the exit code.
-int run_server(const ServerConfig& config);
+int run_server(const ServerConfig& given);
 
 }  // namespace ferryd

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "session_context.hpp"
 #include "transfer_slot.hpp"
 
 namespace ferryd {
@@ -15,13 +16,14 @@ namespace ferryd {
 struct ServerState;
 struct Worker;
 
-// A control connection: OPEN and QUIT, until the client leaves, idles out or the server stops.
-// It holds the place `admitted_address` took in state.sessions, and gives it back at its end.
+// A control connection: OPEN, QUIT and the version-2 requests, until the client leaves, idles out
+// or the server stops. It holds the place `admitted_address` took in state.sessions, and gives it
+// back at its end.
 void start_control_session(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,
                            std::uint64_t session_id, std::string admitted_address);
 
 // A transfer connection: one GET, PUT or LS request and its data. It holds `slot` to its end.
 void start_transfer(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,
-                    std::uint64_t session_id, TransferSlot slot);
+                    SessionContext context, TransferSlot slot);
 
 }  // namespace ferryd

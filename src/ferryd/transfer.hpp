@@ -14,9 +14,12 @@
 #include <string_view>
 
 #include "ferry/fs/file_ops.hpp"
+#include "ferry/protocol/errors.hpp"
 #include "ferry/protocol/message.hpp"
+#include "ferry/protocol/requests.hpp"
 #include "rate_floor.hpp"
 #include "server_state.hpp"
+#include "session_context.hpp"
 #include "transfer_slot.hpp"
 #include "watchdog.hpp"
 
@@ -33,8 +36,8 @@ std::string ok_with_size(std::uint64_t size);
 
 class Transfer final : public Closable {
  public:
-  Transfer(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,
-           std::uint64_t session_id, TransferSlot slot);
+  Transfer(asio::ip::tcp::socket socket, ServerState& state, Worker& worker, SessionContext context,
+           TransferSlot slot);
   ~Transfer();
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
@@ -44,17 +47,23 @@ class Transfer final : public Closable {
 
  private:
   asio::awaitable<Outcome> dispatch(const ferry::protocol::Message& message, std::string& path);
-  asio::awaitable<Outcome> get(const std::string& path);
-  asio::awaitable<Outcome> put(const std::string& path, const std::string* size_text);
+  // The table of requests: std::visit picks the action by the request's type.
+  asio::awaitable<Outcome> act(const ferry::protocol::Get& request) { return get(request); }
+  asio::awaitable<Outcome> act(const ferry::protocol::Put& request) { return put(request); }
+  asio::awaitable<Outcome> act(const ferry::protocol::Ls& request) { return list(request); }
+  asio::awaitable<Outcome> get(const ferry::protocol::Get& request);
+  asio::awaitable<Outcome> put(const ferry::protocol::Put& request);
   struct Received {
     enum class End { complete, lost, refused };
     End end = End::complete;
     std::string message;  // when refused: the reason for the ERROR answer
+    ferry::protocol::ErrorKind kind = ferry::protocol::ErrorKind::io;
   };
   asio::awaitable<Received> receive(ferry::fs::Upload& upload, std::uint64_t size,
                                     std::uint64_t& received);
-  asio::awaitable<Outcome> list(const std::string& path);
-  asio::awaitable<Outcome> refuse(std::string message);
+  asio::awaitable<Outcome> list(const ferry::protocol::Ls& request);
+  // Answers `ERROR <text>` (the edge where a typed error becomes text), then drains.
+  asio::awaitable<Outcome> refuse(ferry::protocol::Error error);
   asio::awaitable<bool> send(const std::string& text);
 
   // The rate floor's windows, on the watchdog: a window that moved too little closes the
@@ -68,8 +77,9 @@ class Transfer final : public Closable {
   std::string cause(std::string_view what) const;
 
   asio::ip::tcp::socket socket_;
-  ServerState& state_;
+  ServerState& state_;  // the disk pool and the counters; never the root or permissions
   Worker& worker_;
+  SessionContext context_;
   std::uint64_t session_id_;
   TransferSlot slot_;
   Watchdog watchdog_;

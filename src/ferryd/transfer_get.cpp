@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <tuple>
 
+#include "ferry/fs/request_error.hpp"
 #include "ferry/protocol/message.hpp"
 #include "ferry/util/errno_text.hpp"
 #include "page_cache.hpp"
@@ -28,9 +29,13 @@ constexpr std::uint64_t kCacheWindow = std::uint64_t{8} * 1024 * 1024;
 
 }  // namespace
 
-awaitable<Outcome> Transfer::get(const std::string& path) {
-  auto file = ferry::fs::open_for_reading(state_.root, path);
-  if (!file) co_return co_await refuse(ferry::fs::describe(file.error()) + ": " + path);
+awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
+  const std::string& path = request.path;
+  auto file = ferry::fs::open_for_reading(*context_.root, path);
+  if (!file) {
+    ferry::protocol::Error error = ferry::fs::request_error(file.error(), path);
+    co_return co_await refuse(std::move(error));
+  }
   Outcome outcome;
   const std::uint64_t size = file->size;
   const int file_fd = file->fd.get();

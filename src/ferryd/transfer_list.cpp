@@ -10,6 +10,7 @@
 #include <atomic>
 #include <optional>
 
+#include "ferry/fs/request_error.hpp"
 #include "ferry/protocol/message.hpp"
 #include "transfer.hpp"
 
@@ -37,17 +38,20 @@ class ListingPlace {
 
 }  // namespace
 
-awaitable<Outcome> Transfer::list(const std::string& path) {
+awaitable<Outcome> Transfer::list(const ferry::protocol::Ls& request) {
+  const std::string& path = request.path;
   const ListingPlace place(state_.listings, state_.config.max_listings);
   if (!place.taken()) {
-    co_return co_await refuse(fmt::format("server busy: too many listings at once (limit {})",
-                                          state_.config.max_listings));
+    ferry::protocol::Error busy{ferry::protocol::ErrorKind::busy,
+                                fmt::format("server busy: too many listings at once (limit {})",
+                                            state_.config.max_listings)};
+    co_return co_await refuse(std::move(busy));
   }
 
   std::optional<ferry::fs::DirectoryListing> listing;
   pause_rate();
   const ferry::fs::SysError opened = co_await on_disk_pool(state_, [&] {
-    auto result = ferry::fs::DirectoryListing::open(state_.root, path);
+    auto result = ferry::fs::DirectoryListing::open(*context_.root, path);
     if (!result) return result.error();
     listing.emplace(std::move(*result));
     return ferry::fs::SysError{};
@@ -56,8 +60,8 @@ awaitable<Outcome> Transfer::list(const std::string& path) {
   if (opened.code != 0) {
     // Built outside the co_await expression: GCC 12 destroys the temporary of a conditional
     // expression inside one twice (a double free that crashed the server on `LS nope`).
-    std::string message = ferry::fs::describe(opened) + ": " + (path.empty() ? "/" : path);
-    co_return co_await refuse(std::move(message));
+    ferry::protocol::Error error = ferry::fs::request_error(opened, path.empty() ? "/" : path);
+    co_return co_await refuse(std::move(error));
   }
 
   Outcome outcome;

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "ferry/fs/request_error.hpp"
 #include "ferry/net/splice_pipe.hpp"
 #include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/message.hpp"
@@ -45,15 +46,14 @@ int write_all(int fd, const char* data, std::size_t length) {
 
 }  // namespace
 
-awaitable<Outcome> Transfer::put(const std::string& path, const std::string* size_text) {
-  if (state_.config.read_only) co_return co_await refuse("server is read-only");
-  if (size_text == nullptr) co_return co_await refuse("PUT needs a FILESIZE header");
-  const auto announced = ferry::protocol::parse_file_size(*size_text);
-  if (!announced) co_return co_await refuse("malformed FILESIZE: " + *size_text);
-  const std::uint64_t size = *announced;
-
-  auto upload = ferry::fs::Upload::begin(state_.root, path, size);
-  if (!upload) co_return co_await refuse(ferry::fs::describe(upload.error()) + ": " + path);
+awaitable<Outcome> Transfer::put(const ferry::protocol::Put& request) {
+  const std::string& path = request.path;
+  const std::uint64_t size = request.size;
+  auto upload = ferry::fs::Upload::begin(*context_.root, path, size);
+  if (!upload) {
+    ferry::protocol::Error error = ferry::fs::request_error(upload.error(), path);
+    co_return co_await refuse(std::move(error));
+  }
 
   Outcome outcome;
   const Received received = co_await receive(*upload, size, outcome.bytes);
@@ -64,7 +64,9 @@ awaitable<Outcome> Transfer::put(const std::string& path, const std::string* siz
   }
   if (received.end == Received::End::refused) {
     upload->abort();  // now, not after the answer and the drain
-    Outcome refused = co_await refuse(received.message + ": " + path);
+    ferry::protocol::Error error =
+        ferry::protocol::error_about(received.kind, received.message, path);
+    Outcome refused = co_await refuse(std::move(error));
     refused.bytes = outcome.bytes;
     co_return refused;
   }
@@ -88,7 +90,8 @@ awaitable<Outcome> Transfer::put(const std::string& path, const std::string* siz
   }
   if (committed.code != 0) {
     upload->abort();
-    Outcome refused = co_await refuse(ferry::fs::describe(committed) + ": " + path);
+    ferry::protocol::Error error = ferry::fs::request_error(committed, path);
+    Outcome refused = co_await refuse(std::move(error));
     refused.bytes = outcome.bytes;  // the log says how much had arrived
     co_return refused;
   }
@@ -103,10 +106,13 @@ awaitable<Outcome> Transfer::put(const std::string& path, const std::string* siz
 awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::uint64_t size,
                                                 std::uint64_t& received) {
   using End = Received::End;
+  using ferry::protocol::ErrorKind;
   const auto write_failed = [](int error) {
-    return Received{End::refused, ferry::fs::describe({error})};
+    return Received{End::refused, ferry::fs::describe({error}), ferry::fs::error_kind({error})};
   };
-  if (buffer_.size() > size) co_return Received{End::refused, "more data than FILESIZE announced"};
+  if (buffer_.size() > size) {
+    co_return Received{End::refused, "more data than FILESIZE announced", ErrorKind::malformed};
+  }
   if (const int error = write_all(upload.fd(), buffer_.data(), buffer_.size()); error != 0) {
     co_return write_failed(error);
   }
@@ -155,7 +161,7 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
       chunk.resize(kPutBufferSize);
       for (std::size_t pending = step.bytes; pending > 0;) {
         const ssize_t n = ::read(pipe->read_end(), chunk.data(), std::min(pending, chunk.size()));
-        if (n <= 0) co_return Received{End::refused, "internal pipe failed"};
+        if (n <= 0) co_return Received{End::refused, "internal pipe failed", ErrorKind::io};
         if (const int error = write_all(upload.fd(), chunk.data(), static_cast<std::size_t>(n));
             error != 0) {
           co_return write_failed(error);
@@ -178,8 +184,9 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
     moved(n);
   }
   asio::error_code ec;
-  if (socket_.available(ec) > 0)
-    co_return Received{End::refused, "more data than FILESIZE announced"};
+  if (socket_.available(ec) > 0) {
+    co_return Received{End::refused, "more data than FILESIZE announced", ErrorKind::malformed};
+  }
   co_return Received{End::complete, {}};
 }
 

@@ -9,16 +9,14 @@
 #include <asio/write.hpp>
 #include "use_nothrow.hpp"
 
-#include <array>
 #include <memory>
 #include <vector>
 
-#include "ferry/fs/file_ops.hpp"
 #include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/limits.hpp"
-#include "ferry/protocol/request_path.hpp"
 #include "head_reader.hpp"
 #include "log_failure.hpp"
+#include "request_policy.hpp"
 #include "sessions.hpp"
 #include "transfer.hpp"
 
@@ -27,25 +25,13 @@ namespace {
 
 using asio::awaitable;
 using asio::ip::tcp;
-using ferry::protocol::format_error;
+namespace protocol = ferry::protocol;
 using Clock = Watchdog::Clock;
 
 // After an early ERROR the client may still be sending; reading (and dropping) a bounded
 // amount before the close gives it the chance to read the answer instead of a reset.
 constexpr std::size_t kDrainLimit = std::size_t{64} * 1024 * 1024;
 constexpr auto kDrainTime = std::chrono::seconds(2);
-
-// The verbs of a transfer connection, and where each one's path comes from.
-enum class PathFrom { argument, filename };
-struct Verb {
-  std::string_view name;
-  PathFrom path_from;
-};
-constexpr std::array kVerbs{
-    Verb{"GET", PathFrom::filename},
-    Verb{"PUT", PathFrom::filename},
-    Verb{"LS", PathFrom::argument},
-};
 
 }  // namespace
 
@@ -55,12 +41,13 @@ std::string ok_with_size(std::uint64_t size) {
   return ferry::protocol::format_message("OK", {{"FILESIZE", std::to_string(size)}});
 }
 
-Transfer::Transfer(tcp::socket socket, ServerState& state, Worker& worker, std::uint64_t session_id,
+Transfer::Transfer(tcp::socket socket, ServerState& state, Worker& worker, SessionContext context,
                    TransferSlot slot)
     : socket_(std::move(socket)),
       state_(state),
       worker_(worker),
-      session_id_(session_id),
+      context_(context),
+      session_id_(context.session_id),
       slot_(std::move(slot)),
       watchdog_(socket_.get_executor(), [this] { window_ended(); }),
       rate_(state.config.transfer_timeout, state.config.min_rate) {
@@ -125,7 +112,9 @@ awaitable<void> Transfer::run() {
   if (head.outcome == HeadRead::Outcome::closed) {
     outcome.error = cause("closed before a complete request");
   } else if (head.outcome == HeadRead::Outcome::malformed) {
-    outcome = co_await refuse(head.error);
+    // Built outside the co_await expression: GCC 12 destroys a braced temporary in one twice.
+    protocol::Error malformed{protocol::ErrorKind::malformed, head.error};
+    outcome = co_await refuse(std::move(malformed));
   } else {
     verb = head.message.verb;
     rate_.restart();  // the head is in: the data's windows start now
@@ -152,35 +141,20 @@ awaitable<void> Transfer::run() {
   }
 }
 
-awaitable<Outcome> Transfer::dispatch(const ferry::protocol::Message& message, std::string& path) {
-  const auto* verb =
-      std::find_if(kVerbs.begin(), kVerbs.end(), [&](const Verb& v) { return message.is(v.name); });
-  if (verb == kVerbs.end()) co_return co_await refuse("unknown command: " + message.verb);
-
-  const std::string* filename = message.header("FILENAME");
-  if (verb->path_from == PathFrom::filename && (filename == nullptr || filename->empty())) {
-    co_return co_await refuse(message.verb + " needs a FILENAME header");
+awaitable<Outcome> Transfer::dispatch(const protocol::Message& message, std::string& path) {
+  const auto parsed = protocol::parse_transfer_request(message);
+  if (const protocol::RequestFailure* failure = parsed.failure()) {
+    path = failure->path;
+    protocol::Error error = failure->error;
+    co_return co_await refuse(std::move(error));
   }
-  const std::string& raw =
-      verb->path_from == PathFrom::filename ? *filename : message.argument.value_or(std::string());
-  auto decoded = ferry::protocol::decode_request_path(
-      raw, message.header(std::string(ferry::protocol::kEscapedHeader)));
-  path = ferry::protocol::escape(raw);
-  if (!decoded.ok()) co_return co_await refuse(decoded.error);
-  path = std::move(decoded.path);
-
-  if (ferry::fs::root_was_removed(state_.root)) {
-    if (!state_.root_removal_logged.exchange(true)) {
-      spdlog::error(
-          "the served directory {} was removed while ferryd runs: every request is refused; "
-          "restart ferryd to serve it again",
-          ferry::protocol::escape_visible(state_.config.root));
-    }
-    co_return co_await refuse("the served directory was removed");
+  const protocol::TransferRequest* request = parsed.request();
+  if (request == nullptr) co_return Outcome{};  // not reached: a parse is one or the other
+  path = std::visit([](const auto& r) { return r.path; }, *request);
+  if (auto refusal = refusal_before(context_, protocol::changes_files(*request))) {
+    co_return co_await refuse(std::move(*refusal));
   }
-  if (verb->name == "GET") co_return co_await get(path);
-  if (verb->name == "PUT") co_return co_await put(path, message.header("FILESIZE"));
-  co_return co_await list(path);
+  co_return co_await std::visit([this](const auto& typed) { return act(typed); }, *request);
 }
 
 awaitable<bool> Transfer::send(const std::string& text) {
@@ -191,9 +165,10 @@ awaitable<bool> Transfer::send(const std::string& text) {
 
 // Answers ERROR, half-closes, and drains what the client may still be sending, bounded in
 // bytes and time, so that the answer reaches it before the close.
-awaitable<Outcome> Transfer::refuse(std::string message) {
+awaitable<Outcome> Transfer::refuse(protocol::Error error) {
   Outcome outcome;
-  if (co_await send(format_error(message))) {
+  const std::string answer = protocol::render(error);
+  if (co_await send(answer)) {
     asio::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     draining_ = true;
@@ -206,14 +181,15 @@ awaitable<Outcome> Transfer::refuse(std::string message) {
       drained += n;
     }
   }
-  outcome.error = std::move(message);
+  outcome.error = std::move(error.text);
   co_return outcome;
 }
 
-void start_transfer(tcp::socket socket, ServerState& state, Worker& worker,
-                    std::uint64_t session_id, TransferSlot slot) {
+void start_transfer(tcp::socket socket, ServerState& state, Worker& worker, SessionContext context,
+                    TransferSlot slot) {
+  const std::uint64_t session_id = context.session_id;
   auto transfer =
-      std::make_shared<Transfer>(std::move(socket), state, worker, session_id, std::move(slot));
+      std::make_shared<Transfer>(std::move(socket), state, worker, context, std::move(slot));
   asio::co_spawn(
       worker.context, [transfer] { return transfer->run(); },
       log_failure(fmt::format("session {}: transfer", session_id)));

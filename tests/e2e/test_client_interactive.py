@@ -29,10 +29,17 @@ class InteractiveClientTest(ServerTestCase):
         self.write("notes.txt", b"some notes\n")
         os.mkdir(os.path.join(self.root, "sub"))
         self.client = None
+        # The prompt keeps its history in $XDG_STATE_HOME: the test's, not the user's.
+        self.saved_state_home = os.environ.get("XDG_STATE_HOME")
+        os.environ["XDG_STATE_HOME"] = os.path.join(self.base, "state")
 
     def tearDown(self):
         if self.client is not None:
             self.client.close()
+        if self.saved_state_home is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = self.saved_state_home
         super().tearDown()
 
     def start(self, *extra):
@@ -55,7 +62,8 @@ class InteractiveClientTest(ServerTestCase):
         self.start()
         listing = self.command("ls", r"notes\.txt")
         for name in ("a.bin", "notes.txt", "sub"):
-            self.assertRegex(listing, r"(?m) %s/?$" % re.escape(name))
+            # Columns on a terminal: names apart by spaces.
+            self.assertRegex(listing, r"(?m)(^|\s)%s/?(\s|$)" % re.escape(name))
 
         summary = self.command("get a.bin", r"\b%d bytes\b" % len(self.a_data))
         self.assertNotIn("error", summary)
@@ -69,7 +77,7 @@ class InteractiveClientTest(ServerTestCase):
         self.assertEqual(self.read("sub/up.bin"), up)
         self.assertEqual(temporaries(os.path.join(self.root, "sub")), [])
 
-        self.command("ls sub", r" up\.bin")
+        self.command("ls -l sub", r" up\.bin")
         self.command("", None)  # an empty line: just a new prompt
         help_text = self.command("help", r"\bquit\b")
         for command in ("ls", "get", "put"):

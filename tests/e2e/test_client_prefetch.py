@@ -21,6 +21,7 @@ from test_client_fake_server import FakeServer
 
 MIB = 1 << 20
 OPEN = b"OPEN 0\n\n"
+FEATURES = b"FEATURES\n\n"  # sent with the first request of a connection
 WAIT = 5.0  # seconds: the bound of each wait for the client
 
 
@@ -169,7 +170,7 @@ class PrefetchTimingTest(unittest.TestCase):
         self.assert_clean_success(result)
         # The second GET, the last command, asks for no port ahead.
         self.assertEqual(seen, [(1, 2), (2, 2)])
-        self.assertEqual(self.server.control_messages, [OPEN, OPEN, b"QUIT\n\n"])
+        self.assertEqual(self.server.control_messages, [FEATURES, OPEN, OPEN, b"QUIT\n\n"])
         with open(os.path.join(self.work, "again.bin"), "rb") as f:
             self.assertEqual(f.read(), payload)
 
@@ -198,7 +199,7 @@ class PrefetchTimingTest(unittest.TestCase):
         result = self.ferry("-c", "; ".join(commands))
         self.assert_clean_success(result)
         self.assertEqual(seen, [(b"LS", 2), (b"GET", 3), (b"PUT", 4), (b"LS", 4)])
-        self.assertEqual(self.server.control_messages, [OPEN] * 4 + [b"QUIT\n\n"])
+        self.assertEqual(self.server.control_messages, [FEATURES] + [OPEN] * 4 + [b"QUIT\n\n"])
 
     def test_a_script_on_standard_input_prefetches_too(self):
         def transfer(conn, head, rest):
@@ -210,7 +211,7 @@ class PrefetchTimingTest(unittest.TestCase):
         self.assertEqual(len(self.server.transfer_heads), 2)
         # The second LS used the prefetched port. At the end of the input poll() reports the
         # end as readable, so the second LS asks ahead too: that answer is read before BYE.
-        self.assertEqual(self.server.control_messages, [OPEN] * 3 + [b"QUIT\n\n"])
+        self.assertEqual(self.server.control_messages, [FEATURES] + [OPEN] * 3 + [b"QUIT\n\n"])
 
     def check_replaced(self, second_answer):
         def transfer(conn, head, rest):
@@ -220,7 +221,7 @@ class PrefetchTimingTest(unittest.TestCase):
         result = self.ferry("-c", "ls; ls")
         self.assert_clean_success(result)
         self.assertEqual(result.stdout.count(b" x\n"), 2, result.stdout)
-        self.assertEqual(self.server.control_messages, [OPEN] * 3 + [b"QUIT\n\n"])
+        self.assertEqual(self.server.control_messages, [FEATURES] + [OPEN] * 3 + [b"QUIT\n\n"])
 
     def test_a_refused_prefetched_port_is_replaced_silently(self):
         self.check_replaced(FakeServer.CLOSED_PORT)
@@ -234,7 +235,7 @@ class PrefetchTimingTest(unittest.TestCase):
         self.assertEqual(result.returncode, 1)
         self.assertRegex(result.stderr, rb"error: cannot connect to transfer port \d+: "
                                         rb"connection refused")
-        self.assertEqual(self.server.control_messages, [OPEN, b"QUIT\n\n"])
+        self.assertEqual(self.server.control_messages, [FEATURES, OPEN, b"QUIT\n\n"])
 
 
 if __name__ == "__main__":

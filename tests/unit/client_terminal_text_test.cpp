@@ -48,18 +48,17 @@ TEST(TerminalText, PrintableIsEscapeVisibleWhereThereIsNoBackslash) {
 }
 
 TEST(TerminalText, Summary) {
-  EXPECT_EQ(client::format_summary("received", 1048576, 0.012),
+  EXPECT_EQ(client::format_summary("received", "", 1048576, 0.012),
             "received 1048576 bytes in 0.012 s (87.4 MB/s)");
-  EXPECT_EQ(client::format_summary("sent", 0, 0.0), "sent 0 bytes in 0.000 s (0.0 B/s)");
+  EXPECT_EQ(client::format_summary("sent", "", 0, 0.0), "sent 0 bytes in 0.000 s (0.0 B/s)");
+  EXPECT_EQ(client::format_summary("received", "hello.txt", 18, 0.001),
+            "received hello.txt: 18 bytes in 0.001 s (18.0 kB/s)");
+  EXPECT_EQ(client::format_summary("sent", std::string("a\x1b") + "b", 1, 1.0),
+            "sent a\\x1bb: 1 bytes in 1.000 s (1.0 B/s)");
 }
 
 TEST(TerminalText, Rate) {
   EXPECT_EQ(client::format_rate(999), "999.0 B/s");
   EXPECT_EQ(client::format_rate(1500), "1.5 kB/s");
   EXPECT_EQ(client::format_rate(2.5e9), "2.5 GB/s");
-}
-
-TEST(TerminalText, Progress) {
-  EXPECT_EQ(client::format_progress(50, 200, 1.0), "50 / 200 bytes   25.0%  50.0 B/s");
-  EXPECT_EQ(client::format_progress(50, 0, 1.0), "50 bytes  50.0 B/s");
 }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "ferry/client/listing_view.hpp"
 #include "ferry/client/terminal_text.hpp"
 #include "ferry/protocol/escape.hpp"
 
@@ -62,10 +63,13 @@ Listing parse_listing(std::string_view body) {
   return listing;
 }
 
-std::string format_listing(const std::vector<protocol::Entry>& entries) {
+std::string format_listing(const std::vector<protocol::Entry>& entries, bool human_sizes) {
+  const auto size_text = [human_sizes](std::uint64_t size) {
+    return human_sizes ? short_size(size) : std::to_string(size);
+  };
   std::size_t size_width = 1;
   for (const auto& entry : entries) {
-    size_width = std::max(size_width, std::to_string(entry.size).size());
+    size_width = std::max(size_width, size_text(entry.size).size());
   }
   // The server sends a directory in its own order, not sorted (PROTOCOL.md, "LS").
   std::vector<const protocol::Entry*> sorted;
@@ -82,7 +86,8 @@ std::string format_listing(const std::vector<protocol::Entry>& entries) {
     date[10] = ' ';
     std::string name = display_name(entry.name);
     if (entry.type == 'd') name += '/';
-    out += fmt::format("{} {:>{}} {} {}\n", entry.type, entry.size, size_width, date, name);
+    out +=
+        fmt::format("{} {:>{}} {} {}\n", entry.type, size_text(entry.size), size_width, date, name);
   }
   return out;
 }

@@ -26,7 +26,7 @@ Listing parse_listing(std::string_view body);
 std::string display_name(std::string_view name);
 
 // One row per entry, sorted by name (byte by byte): type, size right-aligned, `YYYY-MM-DD HH:MM` in
-// UTC, display_name(); directories get a trailing `/`.
-std::string format_listing(const std::vector<protocol::Entry>& entries);
+// UTC, display_name(); directories get a trailing `/`. `human_sizes`: ls -h's (`1.5K`).
+std::string format_listing(const std::vector<protocol::Entry>& entries, bool human_sizes = false);
 
 }  // namespace ferry::client

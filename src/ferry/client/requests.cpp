@@ -25,12 +25,16 @@ bool is_control(char c) {
 // A head must be valid UTF-8 without controls, and a header value loses its leading spaces
 // (PROTOCOL.md, "Messages"): such paths go escaped, with `ESCAPED: yes`, and a leading space
 // as `\x20`. Every other path goes as it is, with no new header, as a seed server expects.
-WirePath wire_path(std::string_view path, bool header_value) {
+bool needs_escape(std::string_view path, bool header_value) {
   const bool loses_leading_space = header_value && !path.empty() && path.front() == ' ';
-  if (protocol::is_valid_utf8(path) && std::none_of(path.begin(), path.end(), is_control) &&
-      !loses_leading_space) {
-    return {std::string(path), false};
-  }
+  return !protocol::is_valid_utf8(path) || std::any_of(path.begin(), path.end(), is_control) ||
+         loses_leading_space;
+}
+
+// `force`: escaped even when plain, because another path of the same request is (one
+// ESCAPED header covers them all).
+WirePath wire_path(std::string_view path, bool header_value, bool force = false) {
+  if (!force && !needs_escape(path, header_value)) return {std::string(path), false};
   std::string text = protocol::escape(path);
   if (header_value) {
     const std::size_t spaces = std::min(text.find_first_not_of(' '), text.size());
@@ -77,6 +81,38 @@ std::string put_body(std::string_view remote, std::uint64_t size) {
                                            {"FILESIZE", std::to_string(size)}};
   mark_escaped(path, headers);
   return protocol::format_message("PUT", headers);
+}
+
+std::string features_request() {
+  return protocol::format_message("FEATURES");
+}
+
+std::string path_request(std::string_view verb, std::string_view path) {
+  if (path.empty()) return protocol::format_message(verb);
+  const WirePath wire = wire_path(path, false);
+  std::vector<protocol::Header> headers;
+  mark_escaped(wire, headers);
+  return protocol::format_message(std::string(verb) + " " + wire.text, headers);
+}
+
+std::string rename_request(std::string_view from, std::string_view to, bool overwrite) {
+  const bool escape = needs_escape(from, true) || needs_escape(to, true);
+  const WirePath wire_from = wire_path(from, true, escape);
+  const WirePath wire_to = wire_path(to, true, escape);
+  std::vector<protocol::Header> headers = {{"FROM", wire_from.text}, {"TO", wire_to.text}};
+  if (overwrite) headers.push_back({"OVERWRITE", "yes"});
+  mark_escaped(wire_from, headers);
+  return protocol::format_message("RENAME", headers);
+}
+
+int protocol_version(const protocol::Message& answer) {
+  if (!answer.is("OK")) return 1;
+  const std::string* text = answer.header("VERSION");
+  if (text == nullptr) return 1;
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || end != text->data() + text->size() || value < 2) return 1;
+  return value;
 }
 
 std::optional<std::uint16_t> opened_port(const protocol::Message& answer) {

@@ -23,6 +23,21 @@ std::string ls_body(const std::optional<std::string>& directory);
 std::string get_body(std::string_view remote);
 std::string put_body(std::string_view remote, std::uint64_t size);
 
+// Version 2, on the control connection (PROTOCOL.md, "Version 2"). `FEATURES`.
+std::string features_request();
+
+// `STAT`, `MKDIR`, `RMDIR`, `DELETE` with the path as their argument, escaped as LS's is;
+// an empty path (the root) sends no argument.
+std::string path_request(std::string_view verb, std::string_view path);
+
+// `RENAME` with FROM and TO, both escaped (with one `ESCAPED: yes`) when either must be;
+// `OVERWRITE: yes` when `overwrite`.
+std::string rename_request(std::string_view from, std::string_view to, bool overwrite);
+
+// The protocol version a FEATURES answer tells: its VERSION for `OK`, 1 for `ERROR` (a
+// version-1 server knows no FEATURES) and for anything it cannot read.
+int protocol_version(const protocol::Message& answer);
+
 // The port of an `OPENED <port>` answer; nullopt when it is not one or the port is not in
 // 1..65535.
 std::optional<std::uint16_t> opened_port(const protocol::Message& answer);

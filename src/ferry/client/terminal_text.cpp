@@ -33,16 +33,12 @@ std::string format_rate(double bytes_per_second) {
   return fmt::format("{:.1f} {}", bytes_per_second, kUnits[unit]);
 }
 
-std::string format_summary(std::string_view direction, std::uint64_t bytes, double seconds) {
+std::string format_summary(std::string_view direction, std::string_view name, std::uint64_t bytes,
+                           double seconds) {
   const double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0;
-  return fmt::format("{} {} bytes in {:.3f} s ({})", direction, bytes, seconds, format_rate(rate));
-}
-
-std::string format_progress(std::uint64_t done, std::uint64_t total, double seconds) {
-  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
-  if (total == 0) return fmt::format("{} bytes  {}", done, format_rate(rate));
-  const double percent = 100.0 * static_cast<double>(done) / static_cast<double>(total);
-  return fmt::format("{} / {} bytes  {:5.1f}%  {}", done, total, percent, format_rate(rate));
+  const std::string what = name.empty() ? std::string() : fmt::format(" {}:", printable(name));
+  return fmt::format("{}{} {} bytes in {:.3f} s ({})", direction, what, bytes, seconds,
+                     format_rate(rate));
 }
 
 }  // namespace ferry::client

@@ -14,13 +14,12 @@ namespace ferry::client {
 // are, so text that the server already escaped is shown unchanged.
 std::string printable(std::string_view text);
 
-// `received 1048576 bytes in 0.012 s (87.4 MB/s)`; direction is `received` or `sent`.
-std::string format_summary(std::string_view direction, std::uint64_t bytes, double seconds);
+// `received hello.txt: 18 bytes in 0.001 s (18.0 kB/s)`; direction is `received` or
+// `sent`, `name` (made printable here) the file; without a name `received 18 bytes ...`.
+std::string format_summary(std::string_view direction, std::string_view name, std::uint64_t bytes,
+                           double seconds);
 
 // `12.5 MB/s`, decimal units.
 std::string format_rate(double bytes_per_second);
-
-// The progress line (without CR): bytes so far, percentage when the total is known, rate.
-std::string format_progress(std::uint64_t done, std::uint64_t total, double seconds);
 
 }  // namespace ferry::client

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <string>
 
+#include "ferry/fs/names.hpp"
+
 namespace ferry::fs {
 
 SysResult<Fd> open_root(const char* directory) {
@@ -31,6 +33,16 @@ SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mod
     if (errno != EAGAIN && errno != EINTR) return SysError{errno};
   }
   return SysError{EAGAIN};
+}
+
+SysResult<Parent> resolve_parent(const Fd& root, std::string_view path) {
+  if (path.find('\0') != std::string_view::npos) return SysError{EINVAL, "invalid path"};
+  const SplitPath split = split_path(path);
+  if (is_special_name(split.name)) return SysError{EINVAL, kNotAFileName};
+  if (is_temporary_name(split.name)) return SysError{EINVAL, kReservedForUploads};
+  auto directory = open_in_root(root, split.parent, O_RDONLY | O_DIRECTORY);
+  if (!directory) return directory.error();
+  return Parent{std::move(*directory), std::string(split.name)};
 }
 
 }  // namespace ferry::fs

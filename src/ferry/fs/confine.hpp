@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "ferry/fs/fd.hpp"
@@ -21,5 +22,23 @@ SysResult<Fd> open_root(const char* directory);
 // `flags` and `mode` as for openat(2); O_CLOEXEC is always added. An empty path is the root.
 // A path holding a NUL byte is refused with EINVAL.
 SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mode_t mode = 0);
+
+// The details of resolve_parent's refusals (SysError::detail, code EINVAL).
+inline constexpr std::string_view kNotAFileName = "not a file name";
+inline constexpr std::string_view kReservedForUploads = "name reserved for uploads";
+
+// The directory that holds a path's last component, opened through open_in_root
+// (O_RDONLY | O_DIRECTORY), and that component: what every request acting on a name uses
+// (PUT, MKDIR, RMDIR, DELETE, RENAME, STAT), with the *at calls on the descriptor, so
+// that the name is never resolved again through a string. Refused with EINVAL: a path
+// holding a NUL, a last component that is empty, `.` or `..` (kNotAFileName; so "a/" and
+// "/" are refused: trailing slashes are the caller's to trim), or one starting with
+// `.ferry-tmp-` (kReservedForUploads). A parent that cannot be opened gives open_in_root's
+// error (ENOENT, ENOTDIR, EACCES, ...).
+struct Parent {
+  Fd directory;
+  std::string name;
+};
+SysResult<Parent> resolve_parent(const Fd& root, std::string_view path);
 
 }  // namespace ferry::fs

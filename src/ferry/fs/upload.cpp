@@ -32,19 +32,16 @@ Upload::~Upload() {
 }
 
 SysResult<Upload> Upload::begin(const Fd& root, std::string_view path, std::uint64_t size) {
-  if (path.find('\0') != std::string_view::npos) return SysError{EINVAL, "invalid path"};
-  const SplitPath split = split_path(path);
-  if (is_special_name(split.name)) return SysError{EINVAL, "not a file name"};
-  if (is_temporary_name(split.name)) return SysError{EINVAL, "name reserved for uploads"};
-
-  auto directory = open_in_root(root, split.parent, O_RDONLY | O_DIRECTORY);
-  if (!directory) {
-    if (directory.error().code == ENOENT || directory.error().code == ENOTDIR) {
+  auto parent = resolve_parent(root, path);
+  if (!parent) {
+    const SysError& error = parent.error();
+    if (error.detail.empty() && (error.code == ENOENT || error.code == ENOTDIR)) {
       return SysError{ENOENT, "no such directory"};
     }
-    return directory.error();
+    return error;
   }
-  const std::string target(split.name);
+  Fd* directory = &parent->directory;
+  const std::string target = std::move(parent->name);
 
   mode_t mode = 0666;
   bool keep_mode = false;
