@@ -23,13 +23,15 @@ namespace protocol = ferry::protocol;
 class ManageRequestsTest : public ferry::testing::TempTreeTest {
  protected:
   SessionContext context(bool read_only = false) {
-    return SessionContext{7, &root(), root_path(), read_only, &removal_logged_};
+    root_text_ = root_path();  // the context only views it: it must outlive the call
+    return SessionContext{7, &root(), root_text_, read_only, &removal_logged_};
   }
   ManageAnswer run(const ManageRequest& request) {
     return answer_manage_request(context(), request);
   }
 
   std::atomic<bool> removal_logged_{false};
+  std::string root_text_;
 };
 
 TEST_F(ManageRequestsTest, Features) {
