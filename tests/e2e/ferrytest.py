@@ -348,6 +348,14 @@ class ServerTestCase(unittest.TestCase):
             server.kill()
         shutil.rmtree(self.base, ignore_errors=True)
 
+    def set_environment(self, **variables):
+        """Sets environment variables (for the clients this test starts) until the test ends."""
+        for name, value in variables.items():
+            saved = os.environ.get(name)
+            self.addCleanup(lambda n=name, v=saved: os.environ.__setitem__(n, v) if v is not None
+                            else os.environ.pop(n, None))
+            os.environ[name] = value
+
     def start_server(self, options=(), root=None):
         server = Ferryd(root or self.root, options)
         self._servers.append(server)

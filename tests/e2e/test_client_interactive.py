@@ -30,16 +30,11 @@ class InteractiveClientTest(ServerTestCase):
         os.mkdir(os.path.join(self.root, "sub"))
         self.client = None
         # The prompt keeps its history in $XDG_STATE_HOME: the test's, not the user's.
-        self.saved_state_home = os.environ.get("XDG_STATE_HOME")
-        os.environ["XDG_STATE_HOME"] = os.path.join(self.base, "state")
+        self.set_environment(XDG_STATE_HOME=os.path.join(self.base, "state"))
 
     def tearDown(self):
         if self.client is not None:
             self.client.close()
-        if self.saved_state_home is None:
-            os.environ.pop("XDG_STATE_HOME", None)
-        else:
-            os.environ["XDG_STATE_HOME"] = self.saved_state_home
         super().tearDown()
 
     def start(self, *extra):

@@ -27,18 +27,11 @@ class Version2ClientTest(ServerTestCase):
         self.write("docs/b.md", b"beta\n")
         self.write("docs/c.txt", b"gamma\n")
         self.client = None
-        self.saved = {k: os.environ.get(k) for k in ("HOME", "XDG_STATE_HOME")}
-        os.environ["HOME"] = self.home
-        os.environ["XDG_STATE_HOME"] = os.path.join(self.base, "state")
+        self.set_environment(HOME=self.home, XDG_STATE_HOME=os.path.join(self.base, "state"))
 
     def tearDown(self):
         if self.client is not None:
             self.client.close()
-        for key, value in self.saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         super().tearDown()
 
     def write(self, relative, data):
