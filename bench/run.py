@@ -341,7 +341,7 @@ def start_ferryd(ferryd, root, work, max_sessions=1000):
     # Like the FTP servers' passive ranges: transfer ports outside the ephemeral range, so
     # that their TIME_WAITs do not take the ports that the clients' connect() needs.
     dmin, dmax = free_port_range(10000, 10000, 20000)
-    p = PROCS.start([ferryd, "--root", str(root), "--log-level", "warn", "--data-ports",
+    p = PROCS.start([ferryd, "--root", str(root), "--bind", HOST, "--log-level", "warn", "--data-ports",
                      "%d-%d" % (dmin, dmax), "--max-sessions", str(max_sessions), "0"], logf)
 
     def port():

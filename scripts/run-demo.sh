@@ -11,13 +11,13 @@ mkdir -p "$demo/docs"
 [ -e "$demo/docs/notes with spaces.txt" ] || printf 'A file whose name has spaces.\n' > "$demo/docs/notes with spaces.txt"
 [ -e "$demo/random.bin" ] || head -c 1048576 /dev/urandom > "$demo/random.bin"
 
-"$build/ferryd" --root "$demo" 0 2> "$log" &
+"$build/ferryd" --bind 127.0.0.1 --root "$demo" 0 2> "$log" &
 server=$!
 trap 'kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
 
 port=""
 for _ in $(seq 1 100); do
-  port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\) .*/\1/p; s/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$log" | head -n 1)
+  port=$(sed -n 's/.*listening on [^ ]*:\([0-9][0-9]*\)[, ].*/\1/p' "$log" | head -n 1)
   [ -n "$port" ] && break
   kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
   sleep 0.05

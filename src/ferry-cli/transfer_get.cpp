@@ -29,8 +29,10 @@ void get_file(ClientContext& context, const std::string& remote,
   trace_received(head);
   const auto answer = parse_answer(head);
   const std::string* size_text = answer.header("FILESIZE");
-  if (!answer.is("OK") || size_text == nullptr) throw_unexpected(answer, "OK with FILESIZE");
-  const std::uint64_t size = *protocol::parse_file_size(*size_text);  // parse_head checked it
+  const auto announced =
+      size_text != nullptr ? protocol::parse_file_size(*size_text) : std::nullopt;
+  if (!answer.is("OK") || !announced) throw_unexpected(answer, "OK with FILESIZE");
+  const std::uint64_t size = *announced;
 
   const std::string name = client::base_name(remote);
   ProgressLine progress(context.progress, name, size);

@@ -81,8 +81,9 @@ void put_file(ClientContext& context, const std::string& local, const std::strin
   trace_received(head);
   const auto answer = parse_answer(head);
   const std::string* size_text = answer.header("FILESIZE");
-  if (!answer.is("OK") || size_text == nullptr) throw_unexpected(answer, "OK with FILESIZE");
-  if (*protocol::parse_file_size(*size_text) != size) {
+  const auto stored = size_text != nullptr ? protocol::parse_file_size(*size_text) : std::nullopt;
+  if (!answer.is("OK") || !stored) throw_unexpected(answer, "OK with FILESIZE");
+  if (*stored != size) {
     throw net::NetError(net::ErrorKind::protocol,
                         fmt::format("the server stored {} bytes of {}", *size_text, size));
   }

@@ -53,6 +53,9 @@ class Ferryd:
         `setpriv --reuid=...`), so that the PID stopped is still ferryd's."""
         self.root = root
         self.options = list(options)
+        # Loopback only, unless the test names the address itself.
+        if "--bind" not in self.options:
+            self.options = ["--bind", LOOPBACK] + self.options
         self.lines = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
