@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # `make run`: serve a demo folder with ferryd on a free port and open ferry on it.
-# The server stops when the client exits.
+# The server stops when the client exits. The client runs in a folder of its own,
+# $build/demo-client, so that what `get` fetches lands there and not in the checkout.
 set -euo pipefail
-build=${1:-build}
+build=$(cd "${1:-build}" && pwd)
 demo="$build/demo"
+client="$build/demo-client"
 log="$build/demo-ferryd.log"
+
+mkdir -p "$client"
+[ -e "$client/upload-me.txt" ] || printf 'A file to put.\n' > "$client/upload-me.txt"
 
 mkdir -p "$demo/docs"
 [ -e "$demo/hello.txt" ] || printf 'Hello from ferry.\n' > "$demo/hello.txt"
@@ -25,5 +30,7 @@ done
 [ -n "$port" ] || { echo "ferryd did not start; its log:" >&2; cat "$log" >&2; exit 1; }
 
 echo "ferryd serves $demo on port $port (its log: $log)."
-echo "Try: ls, get hello.txt, put <file>, help, quit."
+echo "ferry runs in $client: what you get lands there."
+echo "Try: ls, get hello.txt, put upload-me.txt, cd docs, lls, help, quit."
+cd "$client"
 "$build/ferry" 127.0.0.1 "$port" || true

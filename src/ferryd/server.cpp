@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include <cerrno>
@@ -313,8 +314,12 @@ int run_server(const ServerConfig& given) {
 
   const unsigned threads =
       config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+  // 1 MiB pipes: at most 32 in all, so that an unprivileged ferryd stays clear of the 64 of
+  // fs.pipe-user-pages-soft; never fewer than 2 a worker nor more than its PUTs can keep
+  // busy on the disk pool (PipePool).
+  const std::size_t pipes_per_worker = std::clamp<std::size_t>(32 / threads, 2, 6);
   for (unsigned i = 0; i < threads; ++i) {
-    auto& worker = *state.workers.emplace_back(std::make_unique<Worker>());
+    auto& worker = *state.workers.emplace_back(std::make_unique<Worker>(pipes_per_worker));
     worker.keep_running.emplace(worker.context.get_executor());
   }
   asio::io_context& main_context = state.workers.front()->context;

@@ -19,6 +19,7 @@
 #include "address_limits.hpp"
 #include "config.hpp"
 #include "ferry/fs/fd.hpp"
+#include "pipe_pool.hpp"
 
 namespace ferryd {
 
@@ -36,11 +37,24 @@ class Closable {
 // One io_context driven by one thread. A connection lives on one worker from accept to
 // close, so what it owns needs no locks. The sets are touched only on the worker's thread.
 struct Worker {
+  static constexpr std::size_t kPipeBytes = std::size_t{1} << 20;
+
+  // `max_pipes`: how many splice pipes its PUTs may hold at once (PipePool).
+  explicit Worker(std::size_t max_pipes = 6) : pipes(kPipeBytes, max_pipes) {
+    pipe_returned.expires_at(asio::steady_timer::time_point::max());
+    pipes.on_return([this] { pipe_returned.cancel(); });
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
   asio::io_context context{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   asio::steady_timer sweep_timer{context};  // the deadline check of its control sessions
   std::unordered_set<Closable*> controls;
   std::unordered_set<Closable*> transfers;
+  PipePool pipes;
+  // Never expires: cancelled whenever a pipe comes back, which wakes every PUT waiting for one.
+  asio::steady_timer pipe_returned{context};
 };
 
 // Keeps a connection in one of its worker's sets for as long as it lives.

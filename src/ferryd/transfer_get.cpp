@@ -6,7 +6,6 @@
 // is first read in on the disk pool (docs/DESIGN.md, "Cold files").
 
 #include <fcntl.h>
-#include <sys/sendfile.h>
 #include <asio/write.hpp>
 #include "use_nothrow.hpp"
 
@@ -14,6 +13,7 @@
 #include <tuple>
 
 #include "ferry/fs/request_error.hpp"
+#include "ferry/net/mover.hpp"
 #include "ferry/protocol/message.hpp"
 #include "ferry/util/errno_text.hpp"
 #include "page_cache.hpp"
@@ -73,21 +73,24 @@ awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
                         POSIX_FADV_WILLNEED);
       }
     }
-    const std::size_t chunk = static_cast<std::size_t>(window_end - outcome.bytes);
-    const ssize_t n = ::sendfile(socket_fd, file_fd, &offset, chunk);
-    if (n > 0) {
-      outcome.bytes += static_cast<std::uint64_t>(n);
-      moved(static_cast<std::uint64_t>(n));
-      continue;
-    }
-    if (n == 0) {
-      outcome.error = "file shrank while it was being sent";
-      co_return outcome;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) {
-      outcome.error = cause(std::string("connection lost: ") + ferry::util::errno_text(errno));
-      co_return outcome;
+    using State = ferry::net::SendStep::State;
+    const auto step = ferry::net::send_file_step(
+        socket_fd, file_fd, offset, static_cast<std::size_t>(window_end - outcome.bytes));
+    switch (step.state) {
+      case State::moved:
+        outcome.bytes += step.bytes;
+        moved(step.bytes);
+        continue;
+      case State::file_ended:
+        outcome.error = "file shrank while it was being sent";
+        co_return outcome;
+      case State::peer_closed:
+      case State::failed:
+        outcome.error =
+            cause(std::string("connection lost: ") + ferry::util::errno_text(step.error));
+        co_return outcome;
+      case State::would_block:
+        break;
     }
     const std::tuple<asio::error_code> waited =
         co_await socket_.async_wait(tcp::socket::wait_write, use_nothrow);

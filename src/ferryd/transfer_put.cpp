@@ -10,9 +10,9 @@
 
 #include <cerrno>
 #include <tuple>
-#include <vector>
 
 #include "ferry/fs/request_error.hpp"
+#include "ferry/net/mover.hpp"
 #include "ferry/net/splice_pipe.hpp"
 #include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/message.hpp"
@@ -25,24 +25,6 @@ namespace {
 
 using asio::awaitable;
 using asio::ip::tcp;
-
-constexpr std::size_t kPutBufferSize =
-    std::size_t{256} * 1024;  // when the file system cannot splice
-constexpr std::size_t kPutPipeSize = std::size_t{1024} * 1024;
-
-// write(2) until all is written; 0 or the errno.
-int write_all(int fd, const char* data, std::size_t length) {
-  while (length > 0) {
-    const ssize_t n = ::write(fd, data, length);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data += n;
-    length -= static_cast<std::size_t>(n);
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -101,87 +83,102 @@ awaitable<Outcome> Transfer::put(const ferry::protocol::Put& request) {
 }
 
 // Moves exactly `size` bytes of upload data into the file: first those that came with the
-// head, then the socket's, with splice (no copy through user space) or, on a file system
-// that does not take splice, through a buffer.
+// head, then the socket's, with splice through a pipe of the worker's (no copy through user
+// space) or, where the socket or file system does not take splice, through a buffer.
 awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::uint64_t size,
                                                 std::uint64_t& received) {
   using End = Received::End;
   using ferry::protocol::ErrorKind;
+  using State = ferry::net::SplicePipe::Step::State;
   const auto write_failed = [](int error) {
     return Received{End::refused, ferry::fs::describe({error}), ferry::fs::error_kind({error})};
   };
   if (buffer_.size() > size) {
     co_return Received{End::refused, "more data than FILESIZE announced", ErrorKind::malformed};
   }
-  if (const int error = write_all(upload.fd(), buffer_.data(), buffer_.size()); error != 0) {
+  if (const int error = ferry::net::write_all_to(upload.fd(), buffer_); error != 0) {
     co_return write_failed(error);
   }
   received = buffer_.size();
   buffer_ = {};
 
-  auto pipe = ferry::net::SplicePipe::open(kPutPipeSize);
   // A write into the page cache of a disk can wait for the disk (the kernel throttles a
   // writer that dirties pages faster than the disk takes them: a 3 GiB PUT onto this
   // machine's disk stalled the worker for 4.7 s). Such writes go to the disk pool;
   // memory-backed file systems are written on the worker (docs/DESIGN.md, "Cold files").
   const bool drain_on_pool = may_wait_for_disk(upload.fd());
-  std::vector<char> chunk;
+  bool splicing = true;
   if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);  // an ioctl each time
   const int socket_fd = socket_.native_handle();
-  while (received < size) {
-    const std::uint64_t left = size - received;
-    if (pipe) {
-      using State = ferry::net::SplicePipe::Step::State;
-      auto step =
-          pipe->fill(socket_fd, static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 30)));
-      if (step.state == State::moved) {
-        const std::size_t in_pipe = step.bytes;
-        if (drain_on_pool) {
-          pause_rate();
-          step = co_await on_disk_pool(state_, [&] { return pipe->drain(upload.fd(), in_pipe); });
-          resume_rate();
-        } else {
-          step = pipe->drain(upload.fd(), in_pipe);
-        }
+  while (received < size && splicing) {
+    auto borrowed = worker_.pipes.borrow();
+    if (!borrowed.lease) {
+      if (borrowed.refusal == PipePool::Refusal::cannot_make) break;
+      pause_rate();  // every pipe of this worker waits for the disk: the server's own wait
+      co_await worker_.pipe_returned.async_wait(use_nothrow);
+      resume_rate();
+      if (!socket_.is_open()) co_return Received{End::lost, {}};
+      continue;
+    }
+    PipePool::Lease& lease = *borrowed.lease;
+    auto step = lease.pipe().fill(
+        socket_fd, static_cast<std::size_t>(std::min<std::uint64_t>(size - received, 1 << 30)));
+    if (step.state == State::moved) {
+      const std::size_t in_pipe = step.bytes;
+      if (drain_on_pool) {
+        pause_rate();
+        step =
+            co_await on_disk_pool(state_, [&] { return lease.pipe().drain(upload.fd(), in_pipe); });
+        resume_rate();
+      } else {
+        step = lease.pipe().drain(upload.fd(), in_pipe);
       }
-      if (step.state == State::moved) {
+    }
+    switch (step.state) {
+      case State::moved:
         received += step.bytes;
         moved(step.bytes);
+        splicing = step.spliced;
         continue;
-      }
-      if (step.state == State::would_block) {
+      case State::would_block: {
+        borrowed.lease.reset();  // back to the pool before the wait
         const std::tuple<asio::error_code> waited =
             co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
         if (std::get<0>(waited)) co_return Received{End::lost, {}};
         continue;
       }
-      if (step.state == State::output_error) co_return write_failed(step.error);
-      if (step.state != State::output_unsupported) co_return Received{End::lost, {}};
-      // Empty the pipe through the buffer, and go on without it.
-      chunk.resize(kPutBufferSize);
-      for (std::size_t pending = step.bytes; pending > 0;) {
-        const ssize_t n = ::read(pipe->read_end(), chunk.data(), std::min(pending, chunk.size()));
-        if (n <= 0) co_return Received{End::refused, "internal pipe failed", ErrorKind::io};
-        if (const int error = write_all(upload.fd(), chunk.data(), static_cast<std::size_t>(n));
-            error != 0) {
-          co_return write_failed(error);
+      case State::output_error:
+        lease.discard();
+        co_return write_failed(step.error);
+      case State::socket_error:
+        if (step.error == EINVAL) {  // a socket that cannot splice
+          splicing = false;
+          continue;
         }
-        pending -= static_cast<std::size_t>(n);
-        received += static_cast<std::uint64_t>(n);
-      }
-      pipe.reset();
-      continue;
+        co_return Received{End::lost, {}};
+      case State::end_of_stream:
+        co_return Received{End::lost, {}};
     }
+  }
 
-    chunk.resize(kPutBufferSize);
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(chunk.data(), want), use_nothrow);
-    if (ec) co_return Received{End::lost, {}};
-    if (const int error = write_all(upload.fd(), chunk.data(), n); error != 0) {
+  // The buffer is this thread's, shared by its PUTs: filled and written with no co_await
+  // between, after a wait for the socket to be readable.
+  char* chunk = ferry::net::thread_copy_buffer();
+  while (received < size) {
+    const std::tuple<asio::error_code> waited =
+        co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
+    if (std::get<0>(waited)) co_return Received{End::lost, {}};
+    const std::size_t want = static_cast<std::size_t>(
+        std::min<std::uint64_t>(size - received, ferry::net::kCopyBufferSize));
+    const ssize_t n = ::read(socket_fd, chunk, want);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n <= 0) co_return Received{End::lost, {}};
+    const auto got = static_cast<std::size_t>(n);
+    if (const int error = ferry::net::write_all_to(upload.fd(), {chunk, got}); error != 0) {
       co_return write_failed(error);
     }
-    received += n;
-    moved(n);
+    received += got;
+    moved(got);
   }
   asio::error_code ec;
   if (socket_.available(ec) > 0) {

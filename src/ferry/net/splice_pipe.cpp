@@ -1,9 +1,13 @@
 #include "ferry/net/splice_pipe.hpp"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
+
+#include "ferry/net/mover.hpp"
 
 namespace ferry::net {
 
@@ -18,12 +22,6 @@ std::optional<SplicePipe> SplicePipe::open(std::size_t capacity) {
   return SplicePipe(std::move(read_end), std::move(write_end), static_cast<std::size_t>(size));
 }
 
-SplicePipe::Step SplicePipe::move(int socket, int out, std::size_t max) {
-  const Step filled = fill(socket, max);
-  if (filled.state != Step::State::moved) return filled;
-  return drain(out, filled.bytes);
-}
-
 SplicePipe::Step SplicePipe::fill(int socket, std::size_t max) {
   using State = Step::State;
   ssize_t n = 0;
@@ -36,25 +34,45 @@ SplicePipe::Step SplicePipe::fill(int socket, std::size_t max) {
     if (errno == EAGAIN) return {State::would_block, 0, 0};
     return {State::socket_error, 0, errno};
   }
-
   // The pipe was empty before, so everything in it now is these n bytes.
   return {State::moved, static_cast<std::size_t>(n), 0};
 }
 
-SplicePipe::Step SplicePipe::drain(int out, std::size_t in_pipe) {
+SplicePipe::Step SplicePipe::drain(int out, std::size_t in_pipe, off_t* offset) {
   using State = Step::State;
   Step step;
   while (in_pipe > 0) {
-    const ssize_t m = ::splice(read_end_.get(), nullptr, out, nullptr, in_pipe, SPLICE_F_MOVE);
+    const ssize_t m = ::splice(read_end_.get(), nullptr, out, offset, in_pipe, SPLICE_F_MOVE);
     if (m > 0) {
       in_pipe -= static_cast<std::size_t>(m);
       step.bytes += static_cast<std::size_t>(m);
       continue;
     }
     if (m < 0 && errno == EINTR) continue;
-    // `out` refuses splice from the start (EINVAL before any byte): all n wait in the pipe.
-    if (m < 0 && errno == EINVAL && step.bytes == 0) return {State::output_unsupported, in_pipe, 0};
+    // `out` refuses splice from the start (EINVAL before any byte): all of them go through
+    // a buffer instead.
+    if (m < 0 && errno == EINVAL && step.bytes == 0)
+      return drain_through_buffer(out, in_pipe, offset);
     return {State::output_error, step.bytes, m < 0 ? errno : EIO};
+  }
+  return step;
+}
+
+SplicePipe::Step SplicePipe::drain_through_buffer(int out, std::size_t in_pipe, off_t* offset) {
+  using State = Step::State;
+  char* buffer = thread_copy_buffer();
+  Step step;
+  step.spliced = false;
+  while (in_pipe > 0) {
+    const ssize_t r = ::read(read_end_.get(), buffer, std::min(in_pipe, kCopyBufferSize));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return {State::output_error, step.bytes, r < 0 ? errno : EIO, false};
+    const auto got = static_cast<std::size_t>(r);
+    if (const int error = write_all_to(out, {buffer, got}, offset); error != 0) {
+      return {State::output_error, step.bytes, error, false};
+    }
+    in_pipe -= got;
+    step.bytes += got;
   }
   return step;
 }
