@@ -98,7 +98,7 @@ bench-attacks: build
 
 bench: build
 	@$(MAKE) --no-print-directory deps PACKAGES="$(BENCH_PACKAGES)"
-	cmake --build $(BUILD) --target ferry-load -j $(JOBS)
+	cmake --build $(BUILD) --target ferry-load ferry-mover-compare -j $(JOBS)
 	$(SUDO) /usr/bin/python3 bench/run.py --ferry $(BUILD)/ferry --ferryd $(BUILD)/ferryd \
 	  --load $(BUILD)/ferry-load $(BENCH_ARGS)
 

@@ -11,6 +11,15 @@ min and max beside it.
     bench/run.py --quick         smoke run: tiny sizes, one repeat, about 10 s
     bench/run.py --repeats N     every row N times
 
+The large-file rows also give each server's CPU time per GiB moved (rows cpu_get and cpu_put:
+user + system time of the server process, its threads and the processes it forked, from /proc;
+the client's from wait4 beside it; `--only cpu` runs just the large-file transfers for them).
+CPU per byte is what carries over to a real network card, unlike loopback throughput; but on
+loopback the kernel's receive-side work lands on either end, so read the server's figure with
+the client's (the notes of the report say more). The movers row group (`--only movers`) runs
+ferry-mover-compare (bench/mover_compare.cpp): sendfile, splice and read/write side by side,
+throughput and the sender's and receiver's CPU; `make bench` builds it beside ferry-load.
+
 The 500-client row measures ferryd with ferry-load (bench/ferry_load.cpp, a one-thread C++
 client that `make bench` builds) when it is built, and with the Python asyncio client below
 otherwise; the FTP peers are always measured with the Python client (and ferryd with it too,
@@ -49,13 +58,13 @@ DEBIAN_PY = "/usr/bin/python3"
 FULL = dict(big=GiB, small_n=2000, small_size=4 * KiB, conc_clients=50, conc_gets=20,
             mid=4 * MiB, lat_clients=500, lat_gets=10, idle_steps=[1, 1000, 10000],
             vs_idle=100, py_idle=1000,
-            repeats=dict(large=7, small=7, conc=5, lat=5, idle=3),
-            timeouts=dict(large=120, small=300, conc=300, lat=180))
+            repeats=dict(large=7, small=7, conc=5, lat=5, idle=3, movers=5),
+            timeouts=dict(large=120, small=300, conc=300, lat=180, movers=600))
 QUICK = dict(big=8 * MiB, small_n=50, small_size=4 * KiB, conc_clients=4, conc_gets=3,
              mid=256 * KiB, lat_clients=20, lat_gets=3, idle_steps=[1, 50, 200],
              vs_idle=10, py_idle=20,
-             repeats=dict(large=1, small=1, conc=1, lat=1, idle=1),
-             timeouts=dict(large=30, small=30, conc=30, lat=30))
+             repeats=dict(large=1, small=1, conc=1, lat=1, idle=1, movers=1),
+             timeouts=dict(large=30, small=30, conc=30, lat=30, movers=60))
 
 FTP_PEERS = ["vsftpd+curl", "vsftpd+lftp", "pyftpdlib+curl", "pyftpdlib+lftp"]
 
@@ -131,6 +140,7 @@ class Procs:
             p.wait(timeout=10)
         for pid in children:  # stragglers (vsftpd session processes) by PID, bounded
             for _ in range(50):
+                reap_if_adopted(pid)
                 if not Path("/proc/%d" % pid).exists():
                     break
                 time.sleep(0.02)
@@ -213,6 +223,137 @@ def descendants(pid):
     return out
 
 
+# ----------------------------------------------------------------------------------------
+# Server CPU time (issue 8, section 4)
+#
+# A server's CPU time over one transfer = user + system time of the server process, its
+# threads and every process it forked for the session, before and after. Why this way:
+# - /proc/PID/stat utime + stime (fields 14, 15) of a process already sum all of its threads,
+#   the exited ones included, so ferryd, pyftpdlib and iperf3 (no children) need nothing
+#   more. Reading /proc/PID/task/*/stat instead would lose threads that exit in between.
+# - cutime + cstime (fields 16, 17) add the children that the process has *waited for*, each
+#   with its own waited-for children. vsftpd forks a privileged process per session, which
+#   forks the unprivileged one that moves the data; when the session ends the privileged
+#   one often exits without waiting, its child is re-parented to PID 1 and its time is
+#   lost: measured here, the listener's cutime + cstime missed a 1 GiB GET's 0.06–0.18 s in
+#   3 of 4 sessions (in the bench runs about half of vsftpd's sessions end so). Sampling the children's /proc files until they exit would lose the last
+#   interval and costs the transfer (a /proc scan every few ms). So during a measured
+#   transfer this script makes itself a child subreaper (prctl PR_SET_CHILD_SUBREAPER): an
+#   orphan then becomes our child instead of PID 1's, and wait4() gives its exact rusage
+#   (threads and waited-for children included) when it exits.
+# - The figure is read only when the server is quiet again: every process forked for the
+#   session has exited and been reaped (bounded, 5 s), so no time is counted twice (a child
+#   read while alive, then again in its parent's cutime) or missed.
+# Resolution: /proc/PID/stat is in clock ticks (1/100 s): ±0.01 s on a server's figure for a
+# transfer; wait4's rusage is exact to the microsecond. Softirq work is charged to the task
+# it interrupts (this kernel has no IRQ_TIME_ACCOUNTING): on loopback the receiving side's
+# TCP processing runs on the sender's stack, or on the receiver's when it holds the socket,
+# so it is in one end's figure or the other's, depending on the client; ksoftirqd's share is
+# in nobody's. No disk writeback is missed: the files are on tmpfs.
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def set_subreaper(on):
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1 if on else 0, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def proc_stat(pid):
+    """(comm, state, ppid, utime + stime + cutime + cstime in seconds) from /proc/PID/stat."""
+    st = Path("/proc/%d/stat" % pid).read_text()
+    f = st[st.rindex(")") + 2:].split()
+    return (st[st.index("(") + 1:st.rindex(")")], f[0], int(f[1]),
+            sum(int(x) for x in f[11:15]) / CLK_TCK)
+
+
+def reap_if_adopted(pid):
+    """Reaps pid when it is an exited child of this process (an orphan we adopted as
+    subreaper); returns its CPU seconds (user + system, its waited-for children included),
+    or None when it is not such a child."""
+    try:
+        got, _, ru = os.wait4(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    return ru.ru_utime + ru.ru_stime if got == pid else None
+
+
+class CpuMeter:
+    """CPU seconds of one server (pid) and what it forks, over the code between start() and
+    stop(); see above."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.comm = proc_stat(pid)[0]
+        self.base = set()
+
+    def _adopted(self):
+        """(pid, exited) of the processes re-parented to us from this server: our children
+        with the server's name that are not servers we started."""
+        mine, ours = os.getpid(), {p.pid for p in PROCS.live}
+        out = []
+        for d in os.listdir("/proc"):
+            if d.isdigit() and int(d) not in ours:
+                try:
+                    comm, state, ppid, _ = proc_stat(int(d))
+                except (OSError, ValueError, IndexError):
+                    continue
+                if ppid == mine and comm == self.comm:
+                    out.append((int(d), state in "ZX"))
+        return out
+
+    def _settle(self):
+        """Waits (5 s at most) until nothing forked for a session is left: True if so."""
+        end = time.monotonic() + 5
+        while True:
+            busy = [p for p in descendants(self.pid) if p not in self.base] + \
+                [p for p, exited in self._adopted() if not exited]
+            if not busy or time.monotonic() > end:
+                return not busy
+            time.sleep(0.01)
+
+    def _total(self):
+        t = 0.0
+        for p in [self.pid, *descendants(self.pid)]:
+            try:
+                t += proc_stat(p)[3]
+            except (OSError, ValueError, IndexError):
+                pass
+        return t
+
+    def _reap(self):
+        t, n = 0.0, 0
+        for p, exited in self._adopted():
+            if exited:
+                c = reap_if_adopted(p)
+                if c is not None:
+                    t, n = t + c, n + 1
+        return t, n
+
+    def start(self):
+        self.subreaper = set_subreaper(True)
+        self.base = set(descendants(self.pid))
+        self.settled = self._settle()
+        self._reap()              # orphans of earlier sessions are not this transfer's
+        self.before = self._total()
+
+    def stop(self):
+        """CPU seconds since start(), and details for the JSON."""
+        try:
+            settled = self._settle() and self.settled
+            adopted, n = self._reap()
+            total = self._total() + adopted - self.before
+        finally:
+            set_subreaper(False)
+        return total, {"cpu_s": round(total, 4), "settled": settled, "adopted": n,
+                       "adopted_cpu_s": round(adopted, 4), "subreaper": self.subreaper}
+
+
 def mem_kib(pid):
     """(RSS, PSS, peak RSS) of one process in KiB."""
     rss = hwm = pss = 0
@@ -240,9 +381,11 @@ def vm_hwm(pid):
     return 0
 
 
-def timed(cmds, timeout, stdin_paths=None, cwd=None, keep=2000, sample_rss=False):
+def timed(cmds, timeout, stdin_paths=None, cwd=None, keep=2000, sample_rss=False,
+          client_cpu=None):
     """Start every command at once, wait for all. Returns (wall seconds, [(rc, peak RSS KiB,
-    output)]). A command still running at the timeout is killed (rc -9).
+    output)]). A command still running at the timeout is killed (rc -9). With a list as
+    client_cpu, each command's CPU seconds (user + system, from wait4) are appended to it.
 
     With sample_rss, the peak RSS is the child's VmHWM sampled from /proc every 5 ms while it
     runs (wait4's ru_maxrss is useless here: it carries the RSS of this Python process over
@@ -288,8 +431,10 @@ def timed(cmds, timeout, stdin_paths=None, cwd=None, keep=2000, sample_rss=False
             # waitid(WNOWAIT) first: the sampler may read /proc/PID until the child is reaped
             os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
             hwm_i = procs.index(p)
-            _, status = os.waitpid(p.pid, 0)
+            _, status, ru = os.wait4(p.pid, 0)
             p.returncode = os.waitstatus_to_exitcode(status)
+            if client_cpu is not None:
+                client_cpu.append(ru.ru_utime + ru.ru_stime)
             results.append([p.returncode, hwm[hwm_i]])
         wall = time.perf_counter() - t0
     finally:
@@ -559,12 +704,24 @@ def pct(vals, p):
 # ----------------------------------------------------------------------------------------
 # The bench
 
+def selected(args, key):
+    """Whether row group `key` runs: every group without --only. The CPU rows are measured on
+    the large-file transfers, so `--only cpu` runs those (and reports their throughput)."""
+    if not args.only:
+        return True
+    return key in args.only or (key == "large" and "cpu" in args.only) or \
+        (key == "cpu" and "large" in args.only)
+
+
 class Bench:
     def __init__(self, args, cfg):
         self.args, self.cfg = args, cfg
         self.ferry, self.ferryd = args.ferry, args.ferryd
         # the C++ client of the 500-client row; without it ferry's row uses the Python client
         self.load_exe = args.load if args.load and os.access(args.load, os.X_OK) else None
+        # the mover comparison (bench/mover_compare.cpp) of the movers row group
+        self.mover_exe = (args.mover_compare if args.mover_compare and
+                          os.access(args.mover_compare, os.X_OK) else None)
         self.data = {}       # row -> system -> list of values (None = failed)
         self.extra = {}      # row -> system -> list of dicts
         self.failures = []   # (row, system, message)
@@ -589,7 +746,7 @@ class Bench:
         os.chmod(self.work, 0o755)
         # one version of the programs for the whole run, even if build/ is rebuilt meanwhile
         (self.work / "bin").mkdir()
-        for attr in ("ferry", "ferryd", "load_exe"):
+        for attr in ("ferry", "ferryd", "load_exe", "mover_exe"):
             src = getattr(self, attr)
             if src is None:
                 continue
@@ -692,13 +849,17 @@ class Bench:
                        "ftp://%s:%d/big" % (HOST, port)]
             else:
                 cmd = lftp_script(self.work / "lftp-get.x", port, ["get big -o /dev/null"])
-            wall, [(rc, _, out)] = timed([cmd], T)
+            meter, client = CpuMeter(self.srvs[sysname.split("+")[0]].proc.pid), []
+            meter.start()
+            wall, [(rc, _, out)] = timed([cmd], T, client_cpu=client)
+            cpu, cpu_extra = meter.stop()
             err = None
             if rc != 0:
                 err = "rc %d: %s" % (rc, out)
             elif sysname.endswith("curl") and out.strip() != str(big):
                 err = "curl got %s bytes, expected %d" % (out.strip(), big)
             self.record("get", sysname, None if err else big / wall / 1e6, {"seconds": wall}, err)
+            self.record_cpu("get", sysname, err, cpu, client[0], big, cpu_extra)
             if sysname == "ferry" and r == 0:
                 self.record_peak("peak_get", cmd, T)
             # PUT
@@ -713,7 +874,10 @@ class Bench:
             else:
                 cmd = lftp_script(self.work / "lftp-put.x", port,
                                   ["put %s -o up/big2" % self.big_src])
-            wall, [(rc, _, out)] = timed([cmd], T)
+            meter, client = CpuMeter(self.srvs[sysname.split("+")[0]].proc.pid), []
+            meter.start()
+            wall, [(rc, _, out)] = timed([cmd], T, client_cpu=client)
+            cpu, cpu_extra = meter.stop()
             err = None
             got = target.stat().st_size if target.exists() else -1
             if rc != 0:
@@ -721,12 +885,22 @@ class Bench:
             elif got != big:
                 err = "uploaded file has %d bytes, expected %d" % (got, big)
             self.record("put", sysname, None if err else big / wall / 1e6, {"seconds": wall}, err)
+            self.record_cpu("put", sysname, err, cpu, client[0], big, cpu_extra)
             if target.exists():
                 target.unlink()
             if sysname == "ferry" and r == 0:
                 self.record_peak("peak_put", cmd, T)
                 if target.exists():
                     target.unlink()
+
+    def record_cpu(self, kind, system, err, server_s, client_s, moved, extra):
+        """Rows cpu_KIND (the server), cpu_KIND_client and cpu_KIND_both, CPU s per GiB."""
+        gib = moved / GiB if moved else 0
+        ok = err is None and gib > 0
+        extra = dict(extra, client_cpu_s=round(client_s, 4))
+        self.record("cpu_" + kind, system, server_s / gib if ok else None, extra)
+        self.record("cpu_%s_client" % kind, system, client_s / gib if ok else None)
+        self.record("cpu_%s_both" % kind, system, (server_s + client_s) / gib if ok else None)
 
     def record_peak(self, row, cmd, timeout):
         """ferry's and ferryd's peak RSS over one more run of cmd, not timed."""
@@ -740,7 +914,11 @@ class Bench:
         cmd = ["iperf3", "-c", HOST, "-p", str(port), "-l", "1M", "-n", str(self.cfg["big"]),
                "-J"]
         for attempt in range(2):
-            wall, [(rc, _, out)] = timed([cmd], self.cfg["timeouts"]["large"], keep=10 ** 7)
+            meter, client = CpuMeter(self.srvs["iperf3"].proc.pid), []
+            meter.start()
+            wall, [(rc, _, out)] = timed([cmd], self.cfg["timeouts"]["large"], keep=10 ** 7,
+                                         client_cpu=client)
+            cpu, cpu_extra = meter.stop()
             if rc == 0:
                 break
             time.sleep(0.5)
@@ -753,6 +931,23 @@ class Bench:
             err = "iperf3 rc %d %s: %s" % (rc, e, out[-300:])
         for row in ("get", "put"):
             self.record(row, "iperf3", val, {"seconds_wall": wall}, err if row == "get" else None)
+        # iperf3's server as a reference for the servers' CPU per GiB: it receives here (as
+        # a server does in a PUT, but into memory, no file); with -R it sends (as in a GET,
+        # with write(2) from memory).
+        self.record_cpu("put", "iperf3", err, cpu, client[0], recv["bytes"] if not err else 0,
+                        cpu_extra)
+        meter, client = CpuMeter(self.srvs["iperf3"].proc.pid), []
+        meter.start()
+        _, [(rc, _, out)] = timed([cmd + ["-R"]], self.cfg["timeouts"]["large"], keep=10 ** 7,
+                                  client_cpu=client)
+        cpu, cpu_extra = meter.stop()
+        err, moved = None, 0
+        try:
+            moved = json.loads(out if rc == 0 else "{}")["end"]["sum_received"]["bytes"]
+        except Exception as e:
+            err = "iperf3 -R rc %d %s: %s" % (rc, e, out[-300:])
+            log("iperf3 -R for the CPU reference failed: " + err)
+        self.record_cpu("get", "iperf3", err, cpu, client[0], moved, cpu_extra)
 
     def run_small(self, r):
         c, T = self.cfg, self.cfg["timeouts"]["small"]
@@ -846,6 +1041,46 @@ class Bench:
             self.record("lat_rps", sysname, n / wall if ok else None, {"seconds": wall}, err)
             self.record("lat_p50", sysname, pct(lat, 50) * 1000 if ok else None)
             self.record("lat_p99", sysname, pct(lat, 99) * 1000 if ok else None)
+
+    # -- movers
+    def run_movers(self):
+        """ferry-mover-compare (bench/mover_compare.cpp): every method `reps` times,
+        interleaved inside the program; one JSON line with every run."""
+        c, reps = self.cfg, self.reps["movers"]
+        T = c["timeouts"]["movers"]
+        cmd = [self.mover_exe, "--dir", str(self.work), "--size", str(max(c["big"], MiB)),
+               "--repeats", str(reps), "--max-seconds", str(T), "--json"]
+        err, j, text = None, None, ""
+        try:
+            # the program's own limit bounds the trials; the margin is for making the file
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=T + 120)
+            text = p.stdout
+            lines = [x for x in p.stdout.splitlines() if x.startswith("{")]
+            j = json.loads(lines[-1]) if lines else None
+            if p.returncode != 0 or not j:
+                err = "ferry-mover-compare rc %d: %s" % (p.returncode, p.stderr[-500:])
+        except subprocess.TimeoutExpired:
+            err = "ferry-mover-compare killed at the %d s timeout" % (T + 120)
+        except ValueError as e:
+            err = "ferry-mover-compare printed no JSON: %s" % e
+        if err:
+            self.failures.append(("movers", "ferry-mover-compare", err))
+            log("FAILED movers: %s" % err.strip()[-400:])
+        if not j:
+            return
+        self.extra["movers"] = j
+        for line in text.splitlines():
+            if line and not line.startswith("{"):
+                log("movers: " + line)
+        for m in j["methods"]:
+            system = "%s %s" % (m["group"], m["name"])
+            for row, key in (("mover_gbps", "gbps"), ("mover_send_cpu", "send_cpu_s_per_gib"),
+                             ("mover_recv_cpu", "receive_cpu_s_per_gib")):
+                for v in (m.get(key) or {}).get("runs", []):
+                    self.record(row, system, v)
+                for _ in range(m.get("failed", 0)):
+                    self.record(row, system, None)
 
     # -- memory
     def idle_ferry(self):
@@ -1021,19 +1256,26 @@ class Bench:
                     self.idle_ftp("vsftpd", c["vs_idle"])
                 if self.have["pyftpdlib"]:
                     self.idle_ftp("pyftpdlib", c["py_idle"])
-        self.start_servers()
-        log("systems: ferry, %s%s" % (", ".join(self.peers) or "no FTP peers",
-                                      ", iperf3" if self.have["iperf3"] else ""))
-        for name, fn, key in (("large files", self.run_large, "large"),
-                              ("small files", self.run_small, "small"),
-                              ("50 clients", self.run_conc, "conc"),
-                              ("500 clients", self.run_lat, "lat")):
-            if a.only and key not in a.only:
-                continue
-            for r in range(reps[key]):
-                log("%s, repeat %d/%d" % (name, r + 1, reps[key]))
-                fn(r)
-        self.stop_servers()
+        groups = [(name, fn, key) for name, fn, key in (
+            ("large files", self.run_large, "large"), ("small files", self.run_small, "small"),
+            ("50 clients", self.run_conc, "conc"), ("500 clients", self.run_lat, "lat"))
+            if selected(a, key)]
+        if groups:
+            self.start_servers()
+            log("systems: ferry, %s%s" % (", ".join(self.peers) or "no FTP peers",
+                                          ", iperf3" if self.have["iperf3"] else ""))
+            for name, fn, key in groups:
+                for r in range(reps[key]):
+                    log("%s, repeat %d/%d" % (name, r + 1, reps[key]))
+                    fn(r)
+            self.stop_servers()
+        if selected(a, "movers"):
+            if self.mover_exe:
+                log("movers: ferry-mover-compare, %d repeats" % reps["movers"])
+                self.run_movers()
+            else:
+                self.skipped.append("movers skipped: %s is not built (cmake --build BUILD "
+                                    "--target ferry-mover-compare)" % a.mover_compare)
         self.load.append(os.getloadavg())
         self.meta_end = time.time()
 
@@ -1136,9 +1378,9 @@ def report(b, out_dir, quick):
                                                   m["memory_gib"]),
               "- Versions: " + "; ".join("%s %s" % (k, x) for k, x in v.items()),
               "- Repeats: large files %d, small files %d, 50 clients %d, 500 clients %d, idle "
-              "sessions %d; systems interleaved within each repeat (order rotated per repeat); "
-              "cells are median (min–max)" % tuple(b.reps[k] for k in
-                                                   ("large", "small", "conc", "lat", "idle"))]
+              "sessions %d, movers %d; systems interleaved within each repeat (order rotated "
+              "per repeat); cells are median (min–max)" % tuple(
+                  b.reps[k] for k in ("large", "small", "conc", "lat", "idle", "movers"))]
     for s in b.skipped:
         lines.append("- " + s)
     lines.append("")
@@ -1210,10 +1452,15 @@ def report(b, out_dir, quick):
                      verdict("peak_rss_mib", pkmax)))
     lines.append("")
 
+    lines += cpu_section(b, big, summary)
+    lines += movers_section(b)
+
     # details
     units = {"get": "MB/s", "put": "MB/s", "small": "files/s", "conc": "MB/s",
-             "lat_rps": "req/s", "lat_p50": "ms", "lat_p99": "ms", "idle_kib": "KiB/session"}
+             "lat_rps": "req/s", "lat_p50": "ms", "lat_p99": "ms", "idle_kib": "KiB/session",
+             "cpu_get": "server CPU s/GiB", "cpu_put": "server CPU s/GiB"}
     names = {"get": "GET %s" % big, "put": "PUT %s" % big, "small": "small files",
+             "cpu_get": "GET %s, server CPU" % big, "cpu_put": "PUT %s, server CPU" % big,
              "conc": "%d clients aggregate" % c["conc_clients"],
              "lat_rps": "%d clients req/s" % c["lat_clients"], "lat_p50": "%d clients p50" %
              c["lat_clients"], "lat_p99": "%d clients p99" % c["lat_clients"],
@@ -1272,6 +1519,21 @@ def report(b, out_dir, quick):
                          .get("ferry", []) if x),
                 "/".join("%.2f" % x["wall_s"] for x in b.extra.get("lat_rps", {})
                          .get("ferry", []) if x))) if b.load_exe else ""),
+        "- CPU per GiB (cpu_get, cpu_put; _client, _both): over each timed large-file "
+        "transfer above, per GiB (2^30 bytes) moved. Server: user + system time of the "
+        "server process, its threads and the processes it forks for a session, from "
+        "/proc/PID/stat (utime, stime, and cutime, cstime of the children it waited for; in "
+        "1/100 s), read when the server is quiet before and after; vsftpd's session "
+        "processes that outlive their parent are adopted by the bench "
+        "(PR_SET_CHILD_SUBREAPER) and counted from wait4. Client: wait4's user + system. "
+        "iperf3: its server receiving into memory (PUT) and, with -R, sending from memory "
+        "with write(2) (GET), as a reference. On loopback the receiving side's TCP "
+        "processing runs in softirq on whichever CPU and task is at hand: often the "
+        "sender's (its transmit runs the loopback receive), or the receiver's when it holds "
+        "the socket at that moment. So the server/client split moves with scheduling and "
+        "with how the client reads (a client that sleeps until 1 MiB has arrived, as ferry "
+        "does, leaves more of it to the server); the sum of both is the stable figure. On a "
+        "real network card the receiving side's share is paid on the other host.",
         "- Idle sessions: ferryd's VmRSS (its own process; kernel socket buffers are not "
         "in it), per session = (RSS at %s − RSS at %s) / difference. vsftpd: %d anonymous "
         "logged-in sessions (two processes each), sum of PSS from /proc/PID/smaps_rollup "
@@ -1295,6 +1557,82 @@ def report(b, out_dir, quick):
     (out_dir / "latest.json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
     chart(summary, out_dir, quick)
     return md
+
+
+def cpu_section(b, big, summary):
+    """CPU per GiB (issue 8, section 4): each system's server, client and both, then ferry
+    against the lowest FTP peer, pair by pair."""
+    d = b.data
+    if "cpu_get" not in d and "cpu_put" not in d:
+        return []
+    kinds = ("cpu_get", "cpu_get_client", "cpu_get_both", "cpu_put", "cpu_put_client",
+             "cpu_put_both")
+    lines = ["## CPU per GiB moved (issue 8, section 4; lower is better)", "",
+             "CPU seconds per GiB over each timed %s transfer of the rows above, median (min–max)"
+             " of %d repeats. server = the server process, its threads and the processes it "
+             "forks for the session; client = the client process (wait4); both = their sum. "
+             "On loopback the split between the two is not stable (notes below): their sum "
+             "is." % (big, b.reps["large"]), "",
+             "| system | GET: server | GET: client | GET: both | PUT: server | PUT: client | "
+             "PUT: both |", "|---|---|---|---|---|---|---|"]
+    for system in ["ferry"] + b.peers + ["iperf3"]:
+        if not any(d.get(k, {}).get(system) for k in kinds):
+            continue
+        label = "iperf3 (memory to memory; GET with -R)" if system == "iperf3" else system
+        lines.append("| %s | %s |" % (label, " | ".join(
+            cell(stats(d.get(k, {}).get(system, [])), 3) if d.get(k, {}).get(system) else "—"
+            for k in kinds)))
+    lines += ["", "| ratio (per-repeat pairs) | GET | PUT |", "|---|---|---|"]
+    for label, suffix in (("server: ferry / lowest peer", ""),
+                          ("server + client: ferry / lowest peer", "_both")):
+        cells = []
+        for kind in ("get", "put"):
+            row = "cpu_%s%s" % (kind, suffix)
+            bp = best(d, row, b.peers, higher=False)
+            rp = pair_ratio(d, row, "ferry", bp) if bp else None
+            summary[row + "_vs_peer"] = {"ferry": stats(d.get(row, {}).get("ferry", [])),
+                                         "lowest_peer": bp, "ratio": rp}
+            cells.append("ferry / %s: %s" % (bp, cell(rp, 2)) if rp else "—")
+        lines.append("| %s | %s |" % (label, " | ".join(cells)))
+    lines.append("")
+    return lines
+
+
+def movers_section(b):
+    """The table of ferry-mover-compare (bench/mover_compare.cpp), from its JSON."""
+    j = b.extra.get("movers")
+    if not j:
+        return []
+    size = j["size"]
+    lines = ["## Movers side by side (bench/mover_compare.cpp; issue 8, section 4)", "",
+             "%s from tmpfs over one 127.0.0.1 connection, from a sending thread to a "
+             "receiving thread of one process; %d of %d repeats, methods interleaved; CPU = "
+             "CPU seconds of the thread per GiB (lower is better); ×base = the per-repeat "
+             "ratio to the group's first method, median (min–max). Load average %s at its "
+             "start, %s at its end." % (
+                 "%d GiB" % (size // GiB) if size >= GiB else "%d MiB" % (size // MiB),
+                 j["repeats_done"], j["repeats"], j["load_average_start"],
+                 j["load_average_end"]), "",
+             "| group | method | GB/s | sender CPU s/GiB | receiver CPU s/GiB | both CPU s/GiB | "
+             "GB/s ×base | sender CPU ×base | receiver CPU ×base | both CPU ×base |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    what = {"send": "sending (receiver: read 1 MiB, discarded)",
+            "receive": "receiving into a new file (sender: sendfile)"}
+    for m in j["methods"]:
+        def c(key, digits):
+            st = m.get(key)
+            if not st:
+                return "failed"
+            st = dict(st, n=len(st["runs"]), failed=0)
+            return cell(st, digits)
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            what.get(m["group"], m["group"]), m["name"] + (
+                " (%d failed)" % m["failed"] if m.get("failed") else ""),
+            c("gbps", 2), c("send_cpu_s_per_gib", 3), c("receive_cpu_s_per_gib", 3),
+            c("both_cpu_s_per_gib", 3), c("gbps_vs_baseline", 2), c("send_cpu_vs_baseline", 2),
+            c("receive_cpu_vs_baseline", 2), c("both_cpu_vs_baseline", 2)))
+    lines.append("")
+    return lines
 
 
 def chart(summary, out_dir, quick):
@@ -1356,15 +1694,25 @@ def check_table(md, b):
         else:
             cols = None
     rowkey = {"get": "large", "put": "large", "small": "small", "conc": "conc",
-              "lat_rps": "lat", "lat_p99": "lat", "idle_kib": "idle"}
+              "lat_rps": "lat", "lat_p99": "lat", "idle_kib": "idle",
+              "cpu_get": "cpu", "cpu_put": "cpu"}
     for row, key in rowkey.items():
-        if b.args.only and key not in b.args.only:
+        if not selected(b.args, key):
             continue
         vals = b.data.get(row, {}).get("ferry")
         if not vals:
             problems.append("no ferry figure for " + row)
+        elif row.startswith("cpu_"):   # 0 is possible on a quick run (1/100 s resolution)
+            if any(v is None or v != v or v < 0 for v in vals):
+                problems.append("ferry figure missing or negative for " + row)
         elif any(v is None or v != v or v <= 0 for v in vals):
             problems.append("ferry figure missing or not positive for " + row)
+    if b.args.only and "movers" in b.args.only:
+        j = b.extra.get("movers")
+        if not b.mover_exe:
+            problems.append("movers asked for, but %s is not built" % b.args.mover_compare)
+        elif not j or any(not m.get("gbps") or m.get("failed") for m in j["methods"]):
+            problems.append("a mover failed or was not measured")
     return problems
 
 
@@ -1377,16 +1725,22 @@ def main():
     ap.add_argument("--load", help="the C++ client of the 500-client row (bench/ferry_load.cpp; "
                     "default: ferry-load beside --ferryd); when it is not built, ferry's row "
                     "uses the Python asyncio client")
+    ap.add_argument("--mover-compare", help="the program of the movers rows "
+                    "(bench/mover_compare.cpp; default: ferry-mover-compare beside --ferryd)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results"), help="output folder")
     ap.add_argument("--ferry-only", action="store_true", help="skip every peer")
-    ap.add_argument("--only", nargs="*", choices=["large", "small", "conc", "lat", "idle"],
-                    help="run only these rows (development)")
+    ap.add_argument("--only", nargs="*", choices=["large", "small", "conc", "lat", "idle", "cpu",
+                                                  "movers"],
+                    help="run only these rows (development); cpu = the large-file transfers, "
+                    "for the servers' CPU per GiB; movers = ferry-mover-compare")
     args = ap.parse_args()
     for exe in (args.ferry, args.ferryd):
         if not os.access(exe, os.X_OK):
             sys.exit("bench: %s is not built (make build)" % exe)
     if args.load is None:
         args.load = str(Path(args.ferryd).parent / "ferry-load")
+    if args.mover_compare is None:
+        args.mover_compare = str(Path(args.ferryd).parent / "ferry-mover-compare")
     raise_fd_limit()
     b = Bench(args, QUICK if args.quick else FULL)
 

@@ -4,7 +4,7 @@
 // Most control connections sit idle most of the time, so an idle one holds no coroutine
 // frame, no buffer and no timer: only a readiness wait on its socket. Its deadline is a
 // time stamp that the worker's sweeper (server.cpp) checks once a second. OPEN, QUIT and
-// FEATURES are answered at once. A request that acts on names runs on the disk pool: the
+// FEATURES are answered at once. A request that acts on names runs on a file thread: the
 // session reads no further head meanwhile (answers stay in order) and resumes when the
 // answer is back on its worker. An answer the socket cannot take now is kept and sent when
 // it can, and no more is read meanwhile.
@@ -100,7 +100,7 @@ class ControlSession final : public Closable, public std::enable_shared_from_thi
   std::size_t transfers_ = 0;
   bool closing_ = false;  // close once output_ is sent
   bool ended_ = false;
-  bool on_disk_pool_ = false;        // a request runs on the disk pool: read no more heads
+  bool on_file_thread_ = false;      // a request runs on a file thread: read no more heads
   bool write_wait_pending_ = false;  // a wait for writability will call pump()
   std::string reason_;
 };
@@ -109,10 +109,12 @@ void ControlSession::start() {
   registration_.emplace(worker_.controls, this);
   started_ = Clock::now();
   deadline_ = started_ + state_.config.idle_timeout;
+  asio::error_code peer_error;
+  asio::error_code local_error;
+  const tcp::endpoint peer = socket_.remote_endpoint(peer_error);
+  const tcp::endpoint local = socket_.local_endpoint(local_error);
   asio::error_code ec;
-  const tcp::endpoint peer = socket_.remote_endpoint(ec);
-  const tcp::endpoint local = socket_.local_endpoint(ec);
-  if (ec) {
+  if (peer_error || local_error) {
     end("connection lost at once");
     return;
   }
@@ -154,7 +156,7 @@ void ControlSession::pump() {
       end(reason_);
       return;
     }
-    if (on_disk_pool_) return;  // manage_answered() resumes
+    if (on_file_thread_) return;  // manage_answered() resumes
     if (ferry::protocol::find_head_end(input_, ferry::protocol::kMaxHeadBytes).state !=
         ferry::protocol::HeadEnd::State::incomplete) {
       continue;  // more buffered heads to answer
@@ -187,7 +189,7 @@ void ControlSession::pump() {
 // Answers the complete heads in input_, until enough answers wait to be sent.
 void ControlSession::handle_buffered_heads() {
   using ferry::protocol::HeadEnd;
-  while (!closing_ && !on_disk_pool_ && output_.size() < kMaxPendingAnswers) {
+  while (!closing_ && !on_file_thread_ && output_.size() < kMaxPendingAnswers) {
     const HeadEnd end = ferry::protocol::find_head_end(input_, ferry::protocol::kMaxHeadBytes);
     if (end.state == HeadEnd::State::incomplete) break;
     if (end.state == HeadEnd::State::too_long) {
@@ -244,7 +246,7 @@ void ControlSession::handle(const protocol::Features& /*request*/) {
   answer(features_answer());
 }
 
-// Runs on the disk pool; the answer comes back to this worker, in order, since no further
+// Runs on a file thread; the answer comes back to this worker, in order, since no further
 // head is read meanwhile. The completion holds the session (and the worker: a shutdown
 // waits for it); a session that ended meanwhile only logs what was done.
 void ControlSession::handle(ManageRequest request) {
@@ -253,14 +255,14 @@ void ControlSession::handle(ManageRequest request) {
     manage_answered(request, ManageAnswer{protocol::render(*refusal), refusal->text});
     return;
   }
-  on_disk_pool_ = true;
-  asio::post(state_.disk_pool, [self = shared_from_this(), session, request = std::move(request),
-                                worker = asio::make_work_guard(worker_.context)]() mutable {
+  on_file_thread_ = true;
+  state_.file_threads.run([self = shared_from_this(), session, request = std::move(request),
+                           worker = asio::make_work_guard(worker_.context)]() mutable {
     ManageAnswer result = answer_manage_request(session, request);
     // `self` moves on: the session is released on its own worker, never here.
     asio::post(worker.get_executor(),
                [self = std::move(self), request = std::move(request), result = std::move(result)] {
-                 self->on_disk_pool_ = false;
+                 self->on_file_thread_ = false;
                  self->manage_answered(request, result);
                  if (!self->write_wait_pending_) self->pump();
                });
@@ -283,7 +285,7 @@ void ControlSession::manage_answered(const ManageRequest& request, const ManageA
 
 void ControlSession::sweep(Clock::time_point now) {
   // The client waits for the disk, not the other way round.
-  if (ended_ || on_disk_pool_ || now < deadline_) return;
+  if (ended_ || on_file_thread_ || now < deadline_) return;
   end(head_started_
           ? fmt::format("message not complete within {} s", state_.config.head_timeout.count())
           : fmt::format("idle for {} s", state_.config.idle_timeout.count()));

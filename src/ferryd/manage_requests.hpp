@@ -3,7 +3,7 @@
 // The control connection's requests that act on names (STAT, MKDIR, RMDIR, DELETE, RENAME)
 // and FEATURES: each a row of a table, from a typed request to its answer and its log line.
 // No asio: a manage request blocks on the file system, and the control session runs it on
-// the disk pool (control_session.cpp).
+// the file threads (control_session.cpp).
 
 #include <string>
 #include <variant>

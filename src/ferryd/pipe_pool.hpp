@@ -4,7 +4,7 @@
 // each, an unprivileged ferryd reached fs.pipe-user-pages-soft at the 65th concurrent PUT,
 // and every later PUT got an 8 KiB pipe), a worker keeps a few and lends one for each fill
 // and drain. A drain on the worker's thread gives it back before the next PUT runs, so on a
-// memory-backed file system the worker uses one; a drain on the disk pool keeps it until
+// memory-backed file system the worker uses one; a drain on a file thread keeps it until
 // the disk is done, so a worker needs as many as its PUTs wait on the pool at once. Past
 // `max_lent` a PUT waits for one to come back. Touched only on the worker's thread.
 

@@ -299,7 +299,7 @@ int run_server(const ServerConfig& given) {
   // Unfinished uploads of a server that was killed: swept in the background, so that a large
   // tree does not delay the start. Only files written before this start are touched.
   const timespec started = ferry::fs::file_clock_now();
-  asio::post(state.disk_pool, [&state, started] {
+  state.file_threads.run([&state, started] {
     const ferry::fs::SweepReport report = ferry::fs::sweep_stale_uploads(state.root, started);
     if (report.removed > 0) {
       spdlog::info("removed {} unfinished upload(s) left by an earlier run", report.removed);
@@ -315,8 +315,8 @@ int run_server(const ServerConfig& given) {
   const unsigned threads =
       config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
   // 1 MiB pipes: at most 32 in all, so that an unprivileged ferryd stays clear of the 64 of
-  // fs.pipe-user-pages-soft; never fewer than 2 a worker nor more than its PUTs can keep
-  // busy on the disk pool (PipePool).
+  // fs.pipe-user-pages-soft; 2 to 6 a worker (PipePool: a worker whose PUTs all drain on its
+  // own thread needs one).
   const std::size_t pipes_per_worker = std::clamp<std::size_t>(32 / threads, 2, 6);
   for (unsigned i = 0; i < threads; ++i) {
     auto& worker = *state.workers.emplace_back(std::make_unique<Worker>(pipes_per_worker));
@@ -360,7 +360,7 @@ int run_server(const ServerConfig& given) {
   main_context.run();
   for (auto& thread : threads_running)
     thread.join();
-  state.disk_pool.join();
+  state.file_threads.join();
   spdlog::info("ferryd stopped");
   return 0;
 }

@@ -6,7 +6,6 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/thread_pool.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "address_limits.hpp"
 #include "config.hpp"
 #include "ferry/fs/fd.hpp"
+#include "file_threads.hpp"
 #include "pipe_pool.hpp"
 
 namespace ferryd {
@@ -79,10 +79,6 @@ struct ServerState {
   std::uint16_t pick_port_min = 0;  // where `OPEN 0` picks from: --data-ports, else the
   std::uint16_t pick_port_max = 0;  // kernel's ephemeral port range
   ferry::fs::Fd root;
-  std::vector<std::unique_ptr<Worker>> workers;
-  // Waits on the disk, off the workers: fsync, listing batches, reading a cold file ahead,
-  // the start-up sweep.
-  asio::thread_pool disk_pool{4};
   AddressLimits sessions{config.max_sessions, config.max_sessions_per_address};
   AddressLimits transfer_slots{config.max_transfers, config.max_transfers_per_address};
   std::atomic<std::size_t> listings{0};  // LS requests being listed now
@@ -90,6 +86,14 @@ struct ServerState {
   std::atomic<std::size_t> transfers{0};  // connected transfer connections (for the drain)
   std::atomic<std::uint64_t> next_session_id{1};
   std::atomic<bool> stopping{false};
+  // Destroyed before the limits above: a handler still queued on a worker may end a
+  // session, which gives back its places in `sessions` and `transfer_slots`.
+  std::vector<std::unique_ptr<Worker>> workers;
+  // Waits on the file system, off the workers (and joined before they go: a job's completion
+  // is posted to its worker): every version-2 request, GET's open, PUT's
+  // start and commit, listing batches, reading a cold file ahead, disk-bound drains, the
+  // start-up sweep. A thread per job in flight, up to 64 (file_threads.hpp).
+  FileThreads file_threads{64, std::chrono::seconds(10)};
 };
 
 }  // namespace ferryd

@@ -6,10 +6,14 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -77,7 +81,7 @@ class Transfer final : public Closable {
   std::string cause(std::string_view what) const;
 
   asio::ip::tcp::socket socket_;
-  ServerState& state_;  // the disk pool and the counters; never the root or permissions
+  ServerState& state_;  // the file threads and the counters; never the root or permissions
   Worker& worker_;
   SessionContext context_;
   std::uint64_t session_id_;
@@ -89,15 +93,24 @@ class Transfer final : public Closable {
   std::string buffer_;      // bytes read past the request head: the start of PUT's data
 };
 
-// Runs a blocking function on the disk pool and resumes the coroutine on its worker with the
-// result (a default-constructible value). `work` runs on a pool thread; nothing it touches
+// Runs a blocking function on one of the file threads (FileThreads) and resumes the
+// coroutine on its worker with the result. `work` runs on that thread; nothing it touches
 // may be used meanwhile.
 template <typename Work>
-auto on_disk_pool(ServerState& state, Work work) -> asio::awaitable<decltype(work())> {
+auto on_file_thread(ServerState& state, Work work) -> asio::awaitable<decltype(work())> {
   using Result = decltype(work());
-  co_return co_await asio::co_spawn(
-      state.disk_pool, [&work]() -> asio::awaitable<Result> { co_return work(); },
-      asio::use_awaitable);
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto start = [&state, &work, executor](auto handler) {
+    // A std::function must be copyable; the coroutine's handler is not.
+    auto resume = std::make_shared<decltype(handler)>(std::move(handler));
+    state.file_threads.run([&work, resume, guard = asio::make_work_guard(executor)] {
+      Result result = work();
+      asio::post(guard.get_executor(),
+                 [resume, result = std::move(result)]() mutable { (*resume)(std::move(result)); });
+    });
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(Result)>(
+      start, asio::use_awaitable);
 }
 
 }  // namespace ferryd

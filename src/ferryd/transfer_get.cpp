@@ -3,13 +3,14 @@
 // sendfile from a file that is not in the page cache waits for the disk on the worker's
 // thread, and every other connection of that worker waits with it. So the file goes out
 // in windows: a window whose pages are all cached is sent on the worker; one that is not
-// is first read in on the disk pool (docs/DESIGN.md, "Cold files").
+// is first read in on a file thread (docs/DESIGN.md, "Cold files").
 
 #include <fcntl.h>
 #include <asio/write.hpp>
 #include "use_nothrow.hpp"
 
 #include <cerrno>
+#include <memory>
 #include <tuple>
 
 #include "ferry/fs/request_error.hpp"
@@ -27,15 +28,39 @@ using asio::ip::tcp;
 
 constexpr std::uint64_t kCacheWindow = std::uint64_t{8} * 1024 * 1024;
 
+// Closes the file on a file thread, whichever way the GET ends: on a slow file system a
+// close waits too (FUSE's FLUSH). Nobody waits for it.
+class CloseOffWorker {
+ public:
+  CloseOffWorker(FileThreads& threads, ferry::fs::Fd& fd) : threads_(threads), fd_(fd) {}
+  CloseOffWorker(const CloseOffWorker&) = delete;
+  CloseOffWorker& operator=(const CloseOffWorker&) = delete;
+  ~CloseOffWorker() {
+    if (!fd_.valid()) return;
+    auto held = std::make_shared<ferry::fs::Fd>(std::move(fd_));
+    threads_.run([held]() mutable { held.reset(); });
+  }
+
+ private:
+  FileThreads& threads_;
+  ferry::fs::Fd& fd_;
+};
+
 }  // namespace
 
 awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
   const std::string& path = request.path;
-  auto file = ferry::fs::open_for_reading(*context_.root, path);
+  // Opening waits on the file system (a lookup per component; on a slow one, seconds): off
+  // the worker, as does the close at the end.
+  pause_rate();
+  auto file = co_await on_file_thread(
+      state_, [&] { return ferry::fs::open_for_reading(*context_.root, path); });
+  resume_rate();
   if (!file) {
     ferry::protocol::Error error = ferry::fs::request_error(file.error(), path);
     co_return co_await refuse(std::move(error));
   }
+  const CloseOffWorker close_later(state_.file_threads, file->fd);
   Outcome outcome;
   const std::uint64_t size = file->size;
   const int file_fd = file->fd.get();
@@ -56,7 +81,7 @@ awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
       if (!cached) {
         pause_rate();
         const std::uint64_t from = outcome.bytes;
-        const int error = co_await on_disk_pool(
+        const int error = co_await on_file_thread(
             state_, [file_fd, from, length] { return read_into_cache(file_fd, from, length); });
         resume_rate();
         if (error != 0) {

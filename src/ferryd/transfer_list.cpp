@@ -1,5 +1,5 @@
 // LS: `OK`, then the entries, streamed in directory order in batches of about 64 KiB. Each
-// batch is read and stat'ed on the disk pool, so that a huge or slow directory never holds
+// batch is read and stat'ed on a file thread, so that a huge or slow directory never holds
 // up the worker, and at most one batch is in memory: a listing costs the same whatever the
 // directory's size and however slowly the client reads.
 
@@ -50,7 +50,7 @@ awaitable<Outcome> Transfer::list(const ferry::protocol::Ls& request) {
 
   std::optional<ferry::fs::DirectoryListing> listing;
   pause_rate();
-  const ferry::fs::SysError opened = co_await on_disk_pool(state_, [&] {
+  const ferry::fs::SysError opened = co_await on_file_thread(state_, [&] {
     auto result = ferry::fs::DirectoryListing::open(*context_.root, path);
     if (!result) return result.error();
     listing.emplace(std::move(*result));
@@ -69,7 +69,7 @@ awaitable<Outcome> Transfer::list(const ferry::protocol::Ls& request) {
   for (bool more = true; more;) {
     pause_rate();
     ferry::fs::SysError failed;
-    more = co_await on_disk_pool(state_, [&] {
+    more = co_await on_file_thread(state_, [&] {
       auto result = listing->next_batch(batch, kListingBatch);
       if (!result) {
         failed = result.error();

@@ -1,5 +1,5 @@
 // PUT: the data into a temporary file (splice(2) from the socket, or a buffer where the file
-// system cannot splice), then on the disk pool fsync, rename over the target, fsync of the
+// system cannot splice), then on a file thread fsync, rename over the target, fsync of the
 // directory, and only then `OK`.
 
 #include <spdlog/spdlog.h>
@@ -31,7 +31,11 @@ using asio::ip::tcp;
 awaitable<Outcome> Transfer::put(const ferry::protocol::Put& request) {
   const std::string& path = request.path;
   const std::uint64_t size = request.size;
-  auto upload = ferry::fs::Upload::begin(*context_.root, path, size);
+  // Creating the temporary file waits on the file system: off the worker.
+  pause_rate();
+  auto upload = co_await on_file_thread(
+      state_, [&] { return ferry::fs::Upload::begin(*context_.root, path, size); });
+  resume_rate();
   if (!upload) {
     ferry::protocol::Error error = ferry::fs::request_error(upload.error(), path);
     co_return co_await refuse(std::move(error));
@@ -53,11 +57,11 @@ awaitable<Outcome> Transfer::put(const ferry::protocol::Put& request) {
     co_return refused;
   }
 
-  // fsync and rename wait for the disk: done on the disk pool so this worker's other
+  // fsync and rename wait for the disk: done on a file thread so this worker's other
   // connections go on meanwhile.
   pause_rate();
   int directory_sync_error = 0;
-  const ferry::fs::SysError committed = co_await on_disk_pool(state_, [&] {
+  const ferry::fs::SysError committed = co_await on_file_thread(state_, [&] {
     auto result = upload->commit();
     if (!result) return result.error();
     directory_sync_error = result->directory_sync_error;
@@ -104,7 +108,7 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
 
   // A write into the page cache of a disk can wait for the disk (the kernel throttles a
   // writer that dirties pages faster than the disk takes them: a 3 GiB PUT onto this
-  // machine's disk stalled the worker for 4.7 s). Such writes go to the disk pool;
+  // machine's disk stalled the worker for 4.7 s). Such writes go to a file thread;
   // memory-backed file systems are written on the worker (docs/DESIGN.md, "Cold files").
   const bool drain_on_pool = may_wait_for_disk(upload.fd());
   bool splicing = true;
@@ -127,8 +131,8 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
       const std::size_t in_pipe = step.bytes;
       if (drain_on_pool) {
         pause_rate();
-        step =
-            co_await on_disk_pool(state_, [&] { return lease.pipe().drain(upload.fd(), in_pipe); });
+        step = co_await on_file_thread(state_,
+                                       [&] { return lease.pipe().drain(upload.fd(), in_pipe); });
         resume_rate();
       } else {
         step = lease.pipe().drain(upload.fd(), in_pipe);

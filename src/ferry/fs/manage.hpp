@@ -5,7 +5,7 @@
 // the root and of `.`/`..`, open_in_root), and the last component is acted on with an *at
 // call on the parent's descriptor that never follows a link at that name: nothing outside
 // the root is reached, whatever links the tree holds or a peer swaps in meanwhile.
-// Blocking: the server calls these on its disk pool.
+// Blocking: the server calls these on its file threads.
 
 #include <sys/types.h>
 

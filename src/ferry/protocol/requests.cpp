@@ -114,7 +114,14 @@ ControlParsed parse_open(const Message& message) {
     return failure(ErrorKind::malformed, "bad port: " + std::string(argument_of(message)) +
                                              " (expected a number from 0 to 65535)");
   }
-  return Open{*port};
+  bool with_token = false;
+  if (const std::string* value = message.header(kTokenHeader); value != nullptr) {
+    if (*value != "yes") {
+      return failure(ErrorKind::malformed, "bad TOKEN header: " + *value + " (expected yes)");
+    }
+    with_token = true;
+  }
+  return Open{*port, with_token};
 }
 
 ControlParsed parse_quit(const Message& /*message*/) {

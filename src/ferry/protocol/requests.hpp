@@ -42,7 +42,8 @@ struct Ls {
 struct Open {
   static constexpr std::string_view kVerb = "OPEN";
   static constexpr bool kChangesFiles = false;
-  std::uint16_t port = 0;  // 0: the server picks
+  std::uint16_t port = 0;   // 0: the server picks
+  bool with_token = false;  // `TOKEN: yes`: bind the transfer to this session (section 2)
 };
 struct Quit {
   static constexpr std::string_view kVerb = "QUIT";
@@ -117,6 +118,8 @@ class Parsed {
 };
 
 Parsed<TransferRequest> parse_transfer_request(const Message& message);
+// The header a transfer request presents its token in, and OPEN asks for one with.
+inline constexpr std::string_view kTokenHeader = "TOKEN";
 Parsed<ControlRequest> parse_control_request(const Message& message);
 
 template <class Variant>
