@@ -11,7 +11,7 @@
 
 namespace ferryd {
 
-// The listener, the signalfd, epoll and eventfds of the workers, the log, the disk pool,
+// The listener, the signalfd, epoll and eventfds of the workers, the log, the file threads,
 // the start-up sweep's directories, and the spare one the accept loop keeps.
 inline constexpr std::size_t kReservedDescriptors = 128;
 // A control session: its socket.
