@@ -163,6 +163,7 @@ void ControlConnection::file_answer(std::string head) {
     throw net::NetError(net::ErrorKind::protocol, "bad answer from the server: " + parsed.error);
   }
   version_ = client::protocol_version(parsed.message);
+  tokens_ = client::announces_tokens(parsed.message);
 }
 
 std::string ControlConnection::await(Kind kind) {
@@ -236,7 +237,7 @@ std::string ControlConnection::read_open_answer(bool& prefetched) {
   for (;;) {
     try {
       prefetched = answers_.pending(Kind::open) > 0;
-      if (!prefetched) send(client::open_request(), Kind::open, 1);
+      if (!prefetched) send(client::open_request(tokens_), Kind::open, 1);
       return await(Kind::open);
     } catch (const net::NetError& e) {
       check_foreign_after_failure();
@@ -271,7 +272,13 @@ ControlConnection::OpenedPort ControlConnection::next_port() {
       drop();
       throw_unexpected(answer, "OPENED <port>");
     }
+    const auto token = client::opened_token(answer);
+    if (!token) {
+      drop();
+      throw_unexpected(answer, "OPENED <port> with a TOKEN of 32 hex digits");
+    }
     opened.port = *port;
+    opened.token = *token;
     return opened;
   }
 }
@@ -286,11 +293,15 @@ fs::Fd ControlConnection::connect_transfer(const OpenedPort& opened) {
   }
 }
 
-fs::Fd ControlConnection::open_transfer(Prefetch prefetch) {
+std::string ControlConnection::TransferConnection::request(std::string body) const {
+  return client::with_token(std::move(body), token);
+}
+
+ControlConnection::TransferConnection ControlConnection::open_transfer(Prefetch prefetch) {
   OpenedPort opened = next_port();
   if (prefetch == Prefetch::before_connecting) prefetch_next();
   try {
-    return connect_transfer(opened);
+    return {connect_transfer(opened), opened.token};
   } catch (const net::NetError& e) {
     // A prefetched port that the server has closed meanwhile (its --transfer-timeout passed
     // before this command came to it): a fresh one, once.
@@ -299,13 +310,13 @@ fs::Fd ControlConnection::open_transfer(Prefetch prefetch) {
   opened = next_port();
   if (prefetch == Prefetch::before_connecting) prefetch_next();
   opened.prefetched = false;  // no second retry
-  return connect_transfer(opened);
+  return {connect_transfer(opened), opened.token};
 }
 
 void ControlConnection::prefetch_next() {
   if (!prefetch_ || answers_.pending(Kind::open) > 0 || !socket_.valid()) return;
   try {
-    send(client::open_request(), Kind::open, 1);
+    send(client::open_request(tokens_), Kind::open, 1);
   } catch (const net::NetError&) {
     drop();  // the next command reconnects
   }

@@ -60,7 +60,13 @@ class ControlConnection {
   // connection (the server has closed it meanwhile), or a prefetched OPEN answered with
   // ERROR, is replaced by a fresh `OPEN 0`, silently, once.
   // Throws ServerError when the server refuses, NetError on network failures.
-  fs::Fd open_transfer(Prefetch prefetch = Prefetch::later);
+  struct TransferConnection {
+    fs::Fd socket;
+    std::string token;  // the OPENED answer's TOKEN; empty when the server gave none
+    // `body` (GET, PUT or LS) as it goes on this connection: with its token.
+    std::string request(std::string body) const;
+  };
+  TransferConnection open_transfer(Prefetch prefetch = Prefetch::later);
 
   // Sends `OPEN 0` for the next command, when prefetching is on and no such OPEN is already
   // waiting for its answer. Never throws: on a failure the next command reconnects.
@@ -86,6 +92,7 @@ class ControlConnection {
   struct OpenedPort {
     std::uint16_t port = 0;
     bool prefetched = false;  // the answer to an OPEN that prefetch_next() sent
+    std::string token;
   };
 
   OpenedPort next_port();
@@ -121,6 +128,7 @@ class ControlConnection {
   bool prefetch_ = false;
   bool features_asked_ = false;  // on this connection
   int version_ = 0;
+  bool tokens_ = false;    // FEATURES said `TOKENS: yes`: every OPEN asks for a token
   bool answered_ = false;  // a ferry answer came on this connection
   std::optional<Clock::time_point> deadline_;
   client::AnswerQueue answers_;

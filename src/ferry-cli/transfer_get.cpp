@@ -19,8 +19,9 @@ namespace ferry::cli {
 void get_file(ClientContext& context, const std::string& remote,
               const std::optional<std::string>& local) {
   LocalTarget target = LocalTarget::open(remote, local);
-  fs::Fd connection = context.control.open_transfer();
-  const std::string body = client::get_body(remote);
+  auto transfer = context.control.open_transfer();
+  fs::Fd& connection = transfer.socket;
+  const std::string body = transfer.request(client::get_body(remote));
   trace_sent(body);
   net::write_all(connection.get(), body, context.timeout);
 

@@ -19,10 +19,11 @@ net::Timeout budget(ClientContext& context) {
 }  // namespace
 
 std::vector<protocol::Entry> list_remote(ClientContext& context, const std::string& directory) {
-  fs::Fd connection = context.control.open_transfer();
+  auto transfer = context.control.open_transfer();
+  fs::Fd& connection = transfer.socket;
   const std::optional<std::string> argument =
       directory.empty() ? std::nullopt : std::optional(directory);
-  const std::string request = client::ls_body(argument);
+  const std::string request = transfer.request(client::ls_body(argument));
   trace_sent(request);
   net::write_all(connection.get(), request, budget(context));
   std::string body;

@@ -55,11 +55,12 @@ void put_file(ClientContext& context, const std::string& local, const std::strin
   if (!S_ISREG(st.st_mode)) throw LocalError(local + " is not a regular file");
   const auto size = static_cast<std::uint64_t>(st.st_size);
 
-  fs::Fd connection = context.control.open_transfer(
-      size <= ControlConnection::kPrefetchDistance ? ControlConnection::Prefetch::before_connecting
-                                                   : ControlConnection::Prefetch::later);
+  auto transfer = context.control.open_transfer(size <= ControlConnection::kPrefetchDistance
+                                                    ? ControlConnection::Prefetch::before_connecting
+                                                    : ControlConnection::Prefetch::later);
+  fs::Fd& connection = transfer.socket;
   try {
-    const std::string body = client::put_body(remote_name, size);
+    const std::string body = transfer.request(client::put_body(remote_name, size));
     trace_sent(body);
     net::write_all(connection.get(), body, context.timeout);
   } catch (const net::NetError& e) {

@@ -348,6 +348,13 @@ void ControlSession::handle(const protocol::Open& request) {
   }
 
   auto port = std::make_shared<OpenPort>(socket_.get_executor());
+  if (request.with_token) {
+    port->token = TransferToken::generate();
+    if (!port->token) {
+      refuse(Error{ErrorKind::io, "cannot make a transfer token: no randomness"});
+      return;
+    }
+  }
   port->slot.emplace(state_.transfer_slots, admitted_address_, transfers_held_);
   if (auto error = bind_transfer_port(*port, local_address_, request.port, range)) {
     refuse(*error);
@@ -358,7 +365,10 @@ void ControlSession::handle(const protocol::Open& request) {
       socket_.get_executor(),
       [self = shared_from_this(), port] { return self->accept_transfer(port); },
       log_failure(fmt::format("session {}: transfer port", id_)));
-  answer(format_message(fmt::format("OPENED {}", port->port)));
+  const std::string opened = fmt::format("OPENED {}", port->port);
+  answer(port->token
+             ? format_message(opened, {{std::string(protocol::kTokenHeader), port->token->text()}})
+             : format_message(opened));
 }
 
 awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) {
@@ -366,7 +376,8 @@ awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) 
       co_await accept_from_client(port, peer_address_, state_.config.transfer_timeout, id_);
   if (socket && port->slot) {
     ++transfers_;
-    start_transfer(std::move(*socket), state_, worker_, context(), std::move(*port->slot));
+    start_transfer(std::move(*socket), state_, worker_, context(), std::move(*port->slot),
+                   std::move(port->token));
     port->slot.reset();
   }
   std::erase(open_ports_, port);

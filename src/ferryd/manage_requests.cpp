@@ -96,7 +96,8 @@ ManageAnswer answer_manage_request(const SessionContext& context, const ManageRe
 }
 
 std::string features_answer() {
-  return protocol::format_message("OK", {{"VERSION", std::to_string(kProtocolVersion)}});
+  return protocol::format_message(
+      "OK", {{"VERSION", std::to_string(kProtocolVersion)}, {"TOKENS", "yes"}});
 }
 
 }  // namespace ferryd

@@ -6,10 +6,12 @@
 #include <asio/ip/tcp.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "session_context.hpp"
 #include "transfer_slot.hpp"
+#include "transfer_token.hpp"
 
 namespace ferryd {
 
@@ -23,7 +25,9 @@ void start_control_session(asio::ip::tcp::socket socket, ServerState& state, Wor
                            std::uint64_t session_id, std::string admitted_address);
 
 // A transfer connection: one GET, PUT or LS request and its data. It holds `slot` to its end.
+// With a `token` (its port was opened with `TOKEN: yes`), the request must present it.
 void start_transfer(asio::ip::tcp::socket socket, ServerState& state, Worker& worker,
-                    SessionContext context, TransferSlot slot);
+                    SessionContext context, TransferSlot slot,
+                    std::optional<TransferToken> token = std::nullopt);
 
 }  // namespace ferryd

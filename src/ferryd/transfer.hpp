@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,7 @@
 #include "server_state.hpp"
 #include "session_context.hpp"
 #include "transfer_slot.hpp"
+#include "transfer_token.hpp"
 #include "watchdog.hpp"
 
 namespace ferryd {
@@ -41,7 +43,7 @@ std::string ok_with_size(std::uint64_t size);
 class Transfer final : public Closable {
  public:
   Transfer(asio::ip::tcp::socket socket, ServerState& state, Worker& worker, SessionContext context,
-           TransferSlot slot);
+           TransferSlot slot, std::optional<TransferToken> token);
   ~Transfer();
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
@@ -86,6 +88,7 @@ class Transfer final : public Closable {
   SessionContext context_;
   std::uint64_t session_id_;
   TransferSlot slot_;
+  std::optional<TransferToken> token_;  // the one the request must present, if any
   Watchdog watchdog_;
   RateFloor rate_;
   std::string cut_reason_;  // set when the rate floor closed the connection

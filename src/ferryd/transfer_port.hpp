@@ -15,6 +15,7 @@
 
 #include "ferry/protocol/errors.hpp"
 #include "transfer_slot.hpp"
+#include "transfer_token.hpp"
 
 namespace ferryd {
 
@@ -25,7 +26,8 @@ struct OpenPort {
   asio::steady_timer timer;
   std::uint16_t port = 0;
   bool timed_out = false;
-  std::optional<TransferSlot> slot;  // handed on to the transfer connection
+  std::optional<TransferSlot> slot;    // handed on to the transfer connection
+  std::optional<TransferToken> token;  // with `TOKEN: yes`: the request must present it
 };
 
 // Where `OPEN 0` picks from, and the only ports a client may name.

@@ -42,13 +42,14 @@ std::string ok_with_size(std::uint64_t size) {
 }
 
 Transfer::Transfer(tcp::socket socket, ServerState& state, Worker& worker, SessionContext context,
-                   TransferSlot slot)
+                   TransferSlot slot, std::optional<TransferToken> token)
     : socket_(std::move(socket)),
       state_(state),
       worker_(worker),
       context_(context),
       session_id_(context.session_id),
       slot_(std::move(slot)),
+      token_(std::move(token)),
       watchdog_(socket_.get_executor(), [this] { window_ended(); }),
       rate_(state.config.transfer_timeout, state.config.min_rate) {
   state_.transfers.fetch_add(1);
@@ -115,6 +116,11 @@ awaitable<void> Transfer::run() {
     // Built outside the co_await expression: GCC 12 destroys a braced temporary in one twice.
     protocol::Error malformed{protocol::ErrorKind::malformed, head.error};
     outcome = co_await refuse(std::move(malformed));
+  } else if (auto wrong_token = check_transfer_token(head.message, token_)) {
+    // Neither the path nor the verb of a request that does not belong to the session is
+    // acted on; the log names it as it came.
+    verb = head.message.verb;
+    outcome = co_await refuse(std::move(*wrong_token));
   } else {
     verb = head.message.verb;
     rate_.restart();  // the head is in: the data's windows start now
@@ -186,10 +192,10 @@ awaitable<Outcome> Transfer::refuse(protocol::Error error) {
 }
 
 void start_transfer(tcp::socket socket, ServerState& state, Worker& worker, SessionContext context,
-                    TransferSlot slot) {
+                    TransferSlot slot, std::optional<TransferToken> token) {
   const std::uint64_t session_id = context.session_id;
-  auto transfer =
-      std::make_shared<Transfer>(std::move(socket), state, worker, context, std::move(slot));
+  auto transfer = std::make_shared<Transfer>(std::move(socket), state, worker, context,
+                                             std::move(slot), std::move(token));
   asio::co_spawn(
       worker.context, [transfer] { return transfer->run(); },
       log_failure(fmt::format("session {}: transfer", session_id)));

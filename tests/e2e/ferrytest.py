@@ -485,12 +485,13 @@ class ThrottlingProxy:
                 if not match:
                     break
                 head, buffer = buffer[:match.end()], buffer[match.end():]
-                opened = re.fullmatch(rb"OPENED (\d+)\r?\n\r?\n", head)
+                # The port is rewritten; headers (a transfer TOKEN) pass as they are.
+                opened = re.fullmatch(rb"OPENED (\d+)(\r?\n.*)", head, re.S)
                 if opened:
                     listener = self._listen()
                     self._spawn(self._accept_loop, listener, self._serve_transfer,
                                 int(opened.group(1)), True)
-                    head = b"OPENED %d\n\n" % listener.getsockname()[1]
+                    head = b"OPENED %d%s" % (listener.getsockname()[1], opened.group(2))
                 client.sendall(head)
         client.close()
         upstream.close()

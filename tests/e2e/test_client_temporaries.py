@@ -74,6 +74,9 @@ class ClientTemporariesTest(ServerTestCase):
             timeout=5.0)
         self.assertEqual(len(parts), 1, os.listdir(self.root))
         self.assertRegex(parts[0], r"^\.ferry-part-[A-Za-z0-9]{6}$")
+        # The client creates the file, then locks it: once data arrives it holds the lock.
+        part = os.path.join(self.root, parts[0])
+        self.wait_until(lambda: os.path.exists(part) and os.path.getsize(part) > 0, timeout=5.0)
         with open(os.path.join(self.root, parts[0]), "rb") as f:
             with self.assertRaises(BlockingIOError):
                 fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -39,8 +39,8 @@ class ManageCase(ServerTestCase):
 
 class FeaturesAndStatTest(ManageCase):
     def test_features(self):
-        self.assertEqual(self.ask("FEATURES\n\n"), b"OK\nVERSION: 2\n\n")
-        self.assertEqual(self.ask("features\r\n\r\n"), b"OK\nVERSION: 2\n\n")
+        self.assertEqual(self.ask("FEATURES\n\n"), b"OK\nVERSION: 2\nTOKENS: yes\n\n")
+        self.assertEqual(self.ask("features\r\n\r\n"), b"OK\nVERSION: 2\nTOKENS: yes\n\n")
 
     def test_stat_of_a_file_a_link_a_directory_and_the_root(self):
         self.mkdirs("docs")
@@ -193,7 +193,7 @@ class ReadOnlyTest(ManageCase):
             with self.subTest(request=request):
                 self.assertEqual(self.ask(request), b"ERROR server is read-only\n\n")
         self.assertEqual(snapshot(self.root), before)
-        self.assertEqual(self.ask("FEATURES\n\n"), b"OK\nVERSION: 2\n\n")
+        self.assertEqual(self.ask("FEATURES\n\n"), b"OK\nVERSION: 2\nTOKENS: yes\n\n")
         self.assertRegex(self.ask("STAT f\n\n"), rb"^OK\nTYPE: f\nSIZE: 1\n")
         self.assertRegex(self.ask("OPEN 0\n\n"), rb"^OPENED \d+\n\n$")
 
@@ -301,7 +301,7 @@ class PipeliningAndEscapesTest(ManageCase):
         control = self.control()
         control.sock.sendall(b"FEATURES\n\nMKDIR a\n\nMKDIR a\n\nOPEN 0\n\nSTAT a\n\n"
                              b"FOO\n\nRENAME\nFROM: a\nTO: b\n\nRMDIR b\n\nSTAT b\n\nQUIT\n\n")
-        self.assertEqual(control.answer(), b"OK\nVERSION: 2\n\n")
+        self.assertEqual(control.answer(), b"OK\nVERSION: 2\nTOKENS: yes\n\n")
         self.assertEqual(control.answer(), b"OK\n\n")
         self.assertEqual(control.answer(), b"ERROR exists: a\n\n")
         self.assertRegex(control.answer(), rb"^OPENED \d+\n\n$")
@@ -325,7 +325,7 @@ class PipeliningAndEscapesTest(ManageCase):
     def test_other_sessions_are_answered_meanwhile(self):
         first, second = self.control(), self.control()
         first.sock.sendall(b"".join(b"MKDIR x%d\n\n" % i for i in range(200)))
-        self.assertEqual(second.request("FEATURES\n\n"), b"OK\nVERSION: 2\n\n")
+        self.assertEqual(second.request("FEATURES\n\n"), b"OK\nVERSION: 2\nTOKENS: yes\n\n")
         for _ in range(200):
             self.assertEqual(first.answer(), b"OK\n\n")
 

@@ -105,3 +105,23 @@ TEST(Requests, BaseName) {
   EXPECT_EQ(client::base_name("a/.."), "");
   EXPECT_EQ(client::base_name("."), "");
 }
+
+TEST(Requests, TransferTokens) {
+  EXPECT_EQ(client::open_request(false), "OPEN 0\n\n");
+  EXPECT_EQ(client::open_request(true), "OPEN 0\nTOKEN: yes\n\n");
+  EXPECT_EQ(client::with_token("GET\nFILENAME: a\n\n", "0123456789abcdef0123456789abcdef"),
+            "GET\nFILENAME: a\nTOKEN: 0123456789abcdef0123456789abcdef\n\n");
+  EXPECT_EQ(client::with_token("LS\n\n", "00112233445566778899aabbccddeeff"),
+            "LS\nTOKEN: 00112233445566778899aabbccddeeff\n\n");
+  EXPECT_EQ(client::with_token("GET\nFILENAME: a\n\n", ""), "GET\nFILENAME: a\n\n");
+  EXPECT_TRUE(client::announces_tokens(parsed("OK\nVERSION: 2\nTOKENS: yes\n\n")));
+  EXPECT_FALSE(client::announces_tokens(parsed("OK\nVERSION: 2\n\n")));
+  EXPECT_FALSE(client::announces_tokens(parsed("ERROR unknown command: FEATURES\n\n")));
+  EXPECT_EQ(client::opened_token(parsed("OPENED 4000\n\n")), "");
+  EXPECT_EQ(
+      client::opened_token(parsed("OPENED 4000\nTOKEN: 0123456789abcdef0123456789abcdef\n\n")),
+      "0123456789abcdef0123456789abcdef");
+  EXPECT_FALSE(client::opened_token(parsed("OPENED 4000\nTOKEN: 0123\n\n")));
+  EXPECT_FALSE(
+      client::opened_token(parsed("OPENED 4000\nTOKEN: 0123456789ABCDEF0123456789ABCDEF\n\n")));
+}

@@ -35,7 +35,7 @@ class ManageRequestsTest : public ferry::testing::TempTreeTest {
 };
 
 TEST_F(ManageRequestsTest, Features) {
-  EXPECT_EQ(features_answer(), "OK\nVERSION: 2\n\n");
+  EXPECT_EQ(features_answer(), "OK\nVERSION: 2\nTOKENS: yes\n\n");
 }
 
 TEST_F(ManageRequestsTest, StatAnswers) {

@@ -132,6 +132,14 @@ TEST(ControlRequests, BadPorts) {
   }
 }
 
+TEST(ControlRequests, OpenAsksForATokenWithTokenYes) {
+  EXPECT_FALSE(control<Open>("OPEN 0\n\n").with_token);
+  EXPECT_TRUE(control<Open>("OPEN 0\nTOKEN: yes\n\n").with_token);
+  EXPECT_TRUE(control<Open>("OPEN 40123\ntoken: yes\n\n").with_token);
+  const RequestFailure f = control_failure("OPEN 0\nTOKEN: no\n\n");
+  EXPECT_EQ(f.error.text, "bad TOKEN header: no (expected yes)");
+}
+
 TEST(ControlRequests, PathRequests) {
   EXPECT_EQ(control<Stat>("STAT docs/a.txt\n\n").path, "docs/a.txt");
   EXPECT_EQ(control<Stat>("STAT\n\n").path, "");

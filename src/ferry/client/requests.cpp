@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ferry/protocol/escape.hpp"
+#include "ferry/protocol/requests.hpp"
 
 namespace ferry::client {
 namespace {
@@ -52,8 +53,17 @@ void mark_escaped(const WirePath& path, std::vector<protocol::Header>& headers) 
 
 }  // namespace
 
-std::string open_request() {
-  return protocol::format_message("OPEN 0");
+std::string open_request(bool with_token) {
+  if (!with_token) return protocol::format_message("OPEN 0");
+  return protocol::format_message("OPEN 0", {{std::string(protocol::kTokenHeader), "yes"}});
+}
+
+std::string with_token(std::string body, std::string_view token) {
+  if (token.empty() || body.size() < 2) return body;
+  // A head ends with its empty line: the header goes before it.
+  body.insert(body.size() - 1,
+              std::string(protocol::kTokenHeader) + ": " + std::string(token) + "\n");
+  return body;
 }
 
 std::string quit_request() {
@@ -113,6 +123,21 @@ int protocol_version(const protocol::Message& answer) {
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (ec != std::errc{} || end != text->data() + text->size() || value < 2) return 1;
   return value;
+}
+
+bool announces_tokens(const protocol::Message& answer) {
+  const std::string* text = answer.header("TOKENS");
+  return answer.is("OK") && text != nullptr && *text == "yes";
+}
+
+std::optional<std::string> opened_token(const protocol::Message& answer) {
+  const std::string* text = answer.header(protocol::kTokenHeader);
+  if (text == nullptr) return std::string();
+  const bool hex = std::all_of(text->begin(), text->end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+  if (text->size() != 32 || !hex) return std::nullopt;
+  return *text;
 }
 
 std::optional<std::uint16_t> opened_port(const protocol::Message& answer) {

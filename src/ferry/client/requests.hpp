@@ -11,8 +11,8 @@
 
 namespace ferry::client {
 
-// `OPEN 0`: the server picks the transfer port.
-std::string open_request();
+// `OPEN 0`: the server picks the transfer port; with `TOKEN: yes` when `with_token`.
+std::string open_request(bool with_token = false);
 std::string quit_request();
 
 // The bodies sent first on a transfer connection. A path goes as it is when it is valid
@@ -22,6 +22,8 @@ std::string quit_request();
 std::string ls_body(const std::optional<std::string>& directory);
 std::string get_body(std::string_view remote);
 std::string put_body(std::string_view remote, std::uint64_t size);
+// `body` with the header `TOKEN: <token>` added; `body` itself for an empty token.
+std::string with_token(std::string body, std::string_view token);
 
 // Version 2, on the control connection (PROTOCOL.md, "Version 2"). `FEATURES`.
 std::string features_request();
@@ -37,10 +39,15 @@ std::string rename_request(std::string_view from, std::string_view to, bool over
 // The protocol version a FEATURES answer tells: its VERSION for `OK`, 1 for `ERROR` (a
 // version-1 server knows no FEATURES) and for anything it cannot read.
 int protocol_version(const protocol::Message& answer);
+// Whether a FEATURES answer announces transfer tokens (`TOKENS: yes`).
+bool announces_tokens(const protocol::Message& answer);
 
 // The port of an `OPENED <port>` answer; nullopt when it is not one or the port is not in
 // 1..65535.
 std::optional<std::uint16_t> opened_port(const protocol::Message& answer);
+// The token of an `OPENED` answer: its TOKEN header when that is 32 lowercase hex digits;
+// empty when there is none. nullopt when the header is there but malformed.
+std::optional<std::string> opened_token(const protocol::Message& answer);
 
 // The text of an `ERROR <text>` answer; nullopt for any other verb.
 std::optional<std::string> error_text(const protocol::Message& answer);
