@@ -5,7 +5,7 @@ BUILD        ?= build
 BUILD_ASAN   ?= build-asan
 JOBS         ?= $(shell nproc)
 PACKAGES     := cmake ninja-build g++ pkg-config libasio-dev libcli11-dev libfmt-dev \
-                libspdlog-dev libreadline-dev libgtest-dev python3
+                libspdlog-dev libreadline-dev libgtest-dev libsodium-dev python3
 BENCH_PACKAGES := iperf3 vsftpd python3-pyftpdlib curl lftp gnuplot-nox
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -56,7 +56,7 @@ clean:
 BUILD_FUZZ    ?= build-fuzz
 FUZZ_SECONDS  ?= 60
 FUZZ_PACKAGES := clang libclang-rt-14-dev
-FUZZ_TARGETS  := fuzz_message fuzz_escape fuzz_listing fuzz_path fuzz_client_answers
+FUZZ_TARGETS  := fuzz_message fuzz_escape fuzz_listing fuzz_path fuzz_client_answers fuzz_users
 
 .PHONY: fuzz-deps fuzz-build fuzz fuzz-smoke
 

@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
+#include "adduser.hpp"
 #include "config.hpp"
 #include "ferry/version.hpp"
 #include "server.hpp"
@@ -51,6 +53,10 @@ bool is_ip_address(const std::string& text) {
 // Only CLI11 setup (programming errors) and std::bad_alloc can leave main; both end the
 // process, as they should.
 int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
+  // `ferryd adduser ...`: a command of its own, not the server (its options are not PORT's).
+  if (argc > 1 && std::string_view(argv[1]) == "adduser") {
+    return ferryd::adduser_main(argc - 1, argv + 1);
+  }
   ferryd::ServerConfig config;
   std::string data_ports;
   unsigned transfer_timeout = 30, idle_timeout = 300;

@@ -28,15 +28,16 @@ using asio::ip::tcp;
 
 constexpr std::uint64_t kCacheWindow = std::uint64_t{8} * 1024 * 1024;
 
-// Closes the file on a file thread, whichever way the GET ends: on a slow file system a
-// close waits too (FUSE's FLUSH). Nobody waits for it.
+// Closes the file on a file thread, whichever way the GET ends, when it was opened on one:
+// on a slow file system a close waits too (FUSE's FLUSH). Nobody waits for it.
 class CloseOffWorker {
  public:
-  CloseOffWorker(FileThreads& threads, ferry::fs::Fd& fd) : threads_(threads), fd_(fd) {}
+  CloseOffWorker(FileThreads& threads, ferry::fs::Fd& fd, bool off_worker)
+      : threads_(threads), fd_(fd), off_worker_(off_worker) {}
   CloseOffWorker(const CloseOffWorker&) = delete;
   CloseOffWorker& operator=(const CloseOffWorker&) = delete;
   ~CloseOffWorker() {
-    if (!fd_.valid()) return;
+    if (!off_worker_ || !fd_.valid()) return;  // a fast file system: closed on the worker
     auto held = std::make_shared<ferry::fs::Fd>(std::move(fd_));
     threads_.run([held]() mutable { held.reset(); });
   }
@@ -44,23 +45,30 @@ class CloseOffWorker {
  private:
   FileThreads& threads_;
   ferry::fs::Fd& fd_;
+  bool off_worker_;
 };
 
 }  // namespace
 
 awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
   const std::string& path = request.path;
-  // Opening waits on the file system (a lookup per component; on a slow one, seconds): off
-  // the worker, as does the close at the end.
-  pause_rate();
-  auto file = co_await on_file_thread(
-      state_, [&] { return ferry::fs::open_for_reading(*context_.root, path); });
-  resume_rate();
+  // Opening waits on the file system where its names are not in the kernel's lookup cache
+  // (on a slow one, seconds). So: on the worker if every name is cached (a thread hop per
+  // small GET cost a fifth of the small-files rate), else on a file thread, and then the
+  // close too (docs/DESIGN.md, "A thread per wait").
+  auto file = ferry::fs::open_for_reading(*context_.root, path, ferry::fs::Lookup::cached_only);
+  const bool may_wait = !file && file.error().code == EAGAIN;
+  if (may_wait) {
+    pause_rate();
+    file = co_await on_file_thread(
+        state_, [&] { return ferry::fs::open_for_reading(*context_.root, path); });
+    resume_rate();
+  }
   if (!file) {
     ferry::protocol::Error error = ferry::fs::request_error(file.error(), path);
     co_return co_await refuse(std::move(error));
   }
-  const CloseOffWorker close_later(state_.file_threads, file->fd);
+  const CloseOffWorker close_later(state_.file_threads, file->fd, may_wait);
   Outcome outcome;
   const std::uint64_t size = file->size;
   const int file_fd = file->fd.get();

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <cerrno>
 #include <string>
 #include <string_view>
@@ -87,6 +89,20 @@ TEST_F(ConfineTest, CreateInsideTheRoot) {
   ASSERT_EQ(::write(fd->get(), "x", 1), 1);
   EXPECT_EQ(read_file(in_root("a/new.txt")), "x");
   EXPECT_EQ(stat_of(fd->get()).st_mode & 0777, 0600u);
+}
+
+// RESOLVE_CACHED: a lookup the kernel's cache can answer gives the file (as confined as
+// ever); anything that may wait, such as a create, is EAGAIN for the caller to do elsewhere.
+TEST_F(ConfineTest, CachedOnlyOpensCachedNamesAndRefusesWhatMayWait) {
+  ASSERT_EQ(read_in_root("a/b/file"), kInsideContent);  // now in the cache
+  auto fd = open_in_root(root(), "../a/b/file", O_RDONLY, 0, ferry::fs::Lookup::cached_only);
+  ASSERT_TRUE(fd.ok()) << describe(fd.error());
+  EXPECT_EQ(read_all(fd->get()), kInsideContent);
+  auto created =
+      open_in_root(root(), "a/x", O_WRONLY | O_CREAT, 0600, ferry::fs::Lookup::cached_only);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, EAGAIN);
+  EXPECT_FALSE(std::filesystem::exists(in_root("a/x")));
 }
 
 TEST_F(ConfineTest, TrailingSlashOnAFile) {

@@ -17,7 +17,8 @@ SysResult<Fd> open_root(const char* directory) {
   return Fd(fd);
 }
 
-SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mode_t mode) {
+SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mode_t mode,
+                           Lookup lookup) {
   if (path.find('\0') != std::string_view::npos) return SysError{EINVAL, "invalid path"};
   const std::string terminated = path.empty() ? std::string(".") : std::string(path);
 
@@ -25,6 +26,12 @@ SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mod
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  if (lookup == Lookup::cached_only) {
+    how.resolve |= RESOLVE_CACHED;
+    const long fd = ::syscall(SYS_openat2, root.get(), terminated.c_str(), &how, sizeof how);
+    if (fd >= 0) return Fd(static_cast<int>(fd));
+    return SysError{errno};  // EAGAIN: not cached (or a rename raced): the caller may wait
+  }
 
   // EAGAIN: a concurrent rename raced the lookup; the kernel asks for a retry.
   for (int attempt = 0; attempt < 16; ++attempt) {

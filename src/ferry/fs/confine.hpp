@@ -21,7 +21,13 @@ SysResult<Fd> open_root(const char* directory);
 
 // `flags` and `mode` as for openat(2); O_CLOEXEC is always added. An empty path is the root.
 // A path holding a NUL byte is refused with EINVAL.
-SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mode_t mode = 0);
+// Lookup::cached_only (RESOLVE_CACHED): fail with EAGAIN instead of waiting whenever a
+// component is not in the kernel's lookup cache (or needs revalidating, as on a FUSE or
+// network file system), so that a caller on an event loop can go on elsewhere; also EAGAIN
+// for O_CREAT and O_TRUNC, which always may wait.
+enum class Lookup { may_wait, cached_only };
+SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mode_t mode = 0,
+                           Lookup lookup = Lookup::may_wait);
 
 // The details of resolve_parent's refusals (SysError::detail, code EINVAL).
 inline constexpr std::string_view kNotAFileName = "not a file name";

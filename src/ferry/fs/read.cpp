@@ -10,11 +10,11 @@
 
 namespace ferry::fs {
 
-SysResult<ReadableFile> open_for_reading(const Fd& root, std::string_view path) {
+SysResult<ReadableFile> open_for_reading(const Fd& root, std::string_view path, Lookup lookup) {
   // An unfinished upload is not a file yet (LS does not show it either).
   if (is_temporary_name(split_path(path).name)) return SysError{ENOENT};
   // O_NONBLOCK: opening a FIFO someone left in the root must not hang the server.
-  auto fd = open_in_root(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  auto fd = open_in_root(root, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0, lookup);
   if (!fd) return fd.error();
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return SysError{errno};

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "ferry/fs/confine.hpp"
 #include "ferry/fs/fd.hpp"
 #include "ferry/fs/sys_result.hpp"
 
@@ -15,6 +16,8 @@ struct ReadableFile {
   Fd fd;
   std::uint64_t size = 0;
 };
-SysResult<ReadableFile> open_for_reading(const Fd& root, std::string_view path);
+// Lookup::cached_only: EAGAIN where the lookup would wait (confine.hpp).
+SysResult<ReadableFile> open_for_reading(const Fd& root, std::string_view path,
+                                         Lookup lookup = Lookup::may_wait);
 
 }  // namespace ferry::fs
