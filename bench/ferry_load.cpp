@@ -46,6 +46,8 @@
 #include <string_view>
 #include <vector>
 
+#include "json_text.hpp"
+
 namespace {
 
 using asio::awaitable;
@@ -402,23 +404,7 @@ double percentile_ms(const std::vector<std::uint32_t>& sorted, double p) {
   return sorted[rank - 1] / 1000.0;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (u < 0x20) {
-      char esc[8];
-      std::snprintf(esc, sizeof esc, "\\u%04x", u);
-      out += esc;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
+using ferry::bench::json_string;
 
 }  // namespace
 

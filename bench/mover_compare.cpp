@@ -74,6 +74,8 @@
 #include <utility>
 #include <vector>
 
+#include "json_text.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -467,21 +469,7 @@ std::vector<double> ratios(const Series& a, const std::vector<double>& av, const
   return out;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (u < 0x20) {
-      out += text("\\u%04x", static_cast<unsigned>(u));
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
+using ferry::bench::json_string;
 
 std::string json_number(double v) {
   return text("%.6g", v);
