@@ -131,6 +131,13 @@ std::string replace_file(const std::string& path, const std::string& text) {
     return fmt::format("cannot create a file in {}: {}", folder, ferry::util::errno_text(errno));
   }
   int error = ::fchmod(file.get(), 0600) != 0 ? errno : 0;
+  // The file keeps its owner and group (a ferryd running as its own user must still read it
+  // after `sudo ferryd adduser`).
+  struct stat existing {};
+  if (error == 0 && ::stat(path.c_str(), &existing) == 0 &&
+      ::fchown(file.get(), existing.st_uid, existing.st_gid) != 0) {
+    error = errno;
+  }
   if (error == 0) error = ferry::net::write_all_to(file.get(), text);
   if (error == 0 && ::fsync(file.get()) != 0) error = errno;
   if (error == 0 && ::rename(temporary.c_str(), path.c_str()) != 0) error = errno;

@@ -1,6 +1,7 @@
 #include "file_threads.hpp"
 
 #include <algorithm>
+#include <system_error>
 #include <utility>
 
 namespace ferryd {
@@ -20,7 +21,21 @@ void FileThreads::run(std::function<void()> job) {
     ++threads_;
     most_threads_ = std::max(most_threads_, threads_);
     auto self = running_.emplace(running_.end());
-    *self = std::thread([this, self] { serve(self); });
+    try {
+      *self = std::thread([this, self] { serve(self); });
+    } catch (const std::system_error&) {
+      // No thread to be had (a pids limit, RLIMIT_NPROC): undone; the job waits for one of
+      // the threads there are, or, with none, runs here and now rather than never.
+      running_.erase(self);
+      --threads_;
+      if (threads_ == 0) {
+        std::function<void()> now = std::move(jobs_.back());
+        jobs_.pop_back();
+        lock.unlock();
+        now();
+        lock.lock();
+      }
+    }
   } else {
     work_or_stop_.notify_one();
   }

@@ -1,6 +1,7 @@
 // The listener, the workers and the orderly shutdown.
 
 #include "server.hpp"
+#include "local_files.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -296,6 +297,7 @@ int run_server(const ServerConfig& given) {
     return 1;
   }
   state.root = std::move(*root);
+  state.local_device = local_device(state.root.get());
   // Unfinished uploads of a server that was killed: swept in the background, so that a large
   // tree does not delay the start. Only files written before this start are touched.
   const timespec started = ferry::fs::file_clock_now();

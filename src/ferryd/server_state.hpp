@@ -44,15 +44,18 @@ struct Worker {
     pipe_returned.expires_at(asio::steady_timer::time_point::max());
     pipes.on_return([this] { pipe_returned.cancel(); });
   }
+  // Coroutines still queued in `context` end with it, after the timer: their leases must not
+  // wake it then.
+  ~Worker() { pipes.on_return(nullptr); }
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
+  PipePool pipes;  // before `context`: outlives the frames `context` destroys
   asio::io_context context{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   asio::steady_timer sweep_timer{context};  // the deadline check of its control sessions
   std::unordered_set<Closable*> controls;
   std::unordered_set<Closable*> transfers;
-  PipePool pipes;
   // Never expires: cancelled whenever a pipe comes back, which wakes every PUT waiting for one.
   asio::steady_timer pipe_returned{context};
 };
@@ -79,6 +82,9 @@ struct ServerState {
   std::uint16_t pick_port_min = 0;  // where `OPEN 0` picks from: --data-ports, else the
   std::uint16_t pick_port_max = 0;  // kernel's ephemeral port range
   ferry::fs::Fd root;
+  // The root's device when it is on a local file system: a GET of a file on it whose names
+  // are cached opens on the worker (local_files.hpp). nullopt: every GET on a file thread.
+  std::optional<dev_t> local_device;
   AddressLimits sessions{config.max_sessions, config.max_sessions_per_address};
   AddressLimits transfer_slots{config.max_transfers, config.max_transfers_per_address};
   std::atomic<std::size_t> listings{0};  // LS requests being listed now

@@ -17,6 +17,7 @@
 #include "ferry/net/mover.hpp"
 #include "ferry/protocol/message.hpp"
 #include "ferry/util/errno_text.hpp"
+#include "local_files.hpp"
 #include "page_cache.hpp"
 #include "transfer.hpp"
 
@@ -52,11 +53,16 @@ class CloseOffWorker {
 
 awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
   const std::string& path = request.path;
-  // Opening waits on the file system where its names are not in the kernel's lookup cache
-  // (on a slow one, seconds). So: on the worker if every name is cached (a thread hop per
-  // small GET cost a fifth of the small-files rate), else on a file thread, and then the
+  // Opening waits on the file system where its names are not in the kernel's lookup cache,
+  // and on a FUSE or network file system in any case (on a slow one, seconds). So: on the
+  // worker for a file of the root's local file system whose names are cached (a thread hop
+  // per small GET cost a fifth of the small-files rate), else on a file thread, and then the
   // close too (docs/DESIGN.md, "A thread per wait").
-  auto file = ferry::fs::open_for_reading(*context_.root, path, ferry::fs::Lookup::cached_only);
+  const bool local =
+      state_.local_device && cached_on_device(*context_.root, path, *state_.local_device);
+  auto file =
+      local ? ferry::fs::open_for_reading(*context_.root, path, ferry::fs::Lookup::cached_only)
+            : ferry::fs::SysResult<ferry::fs::ReadableFile>(ferry::fs::SysError{EAGAIN});
   const bool may_wait = !file && file.error().code == EAGAIN;
   if (may_wait) {
     pause_rate();
@@ -92,6 +98,11 @@ awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
         const int error = co_await on_file_thread(
             state_, [file_fd, from, length] { return read_into_cache(file_fd, from, length); });
         resume_rate();
+        // Closed meanwhile (the shutdown): socket_fd's number may be another file's by now.
+        if (!socket_.is_open()) {
+          outcome.error = cause("connection closed");
+          co_return outcome;
+        }
         if (error != 0) {
           outcome.error = std::string("cannot read the file: ") + ferry::util::errno_text(error);
           co_return outcome;

@@ -134,6 +134,8 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
         step = co_await on_file_thread(state_,
                                        [&] { return lease.pipe().drain(upload.fd(), in_pipe); });
         resume_rate();
+        // Closed meanwhile (the shutdown): socket_fd's number may be another file's by now.
+        if (!socket_.is_open()) co_return Received{End::lost, {}};
       } else {
         step = lease.pipe().drain(upload.fd(), in_pipe);
       }

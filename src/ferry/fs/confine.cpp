@@ -30,7 +30,10 @@ SysResult<Fd> open_in_root(const Fd& root, std::string_view path, int flags, mod
     how.resolve |= RESOLVE_CACHED;
     const long fd = ::syscall(SYS_openat2, root.get(), terminated.c_str(), &how, sizeof how);
     if (fd >= 0) return Fd(static_cast<int>(fd));
-    return SysError{errno};  // EAGAIN: not cached (or a rename raced): the caller may wait
+    // EAGAIN: not cached (or a rename raced); EINVAL/ENOSYS: a kernel before 5.12 that knows
+    // no RESOLVE_CACHED. Either way the caller opens where it may wait.
+    if (errno == EINVAL || errno == ENOSYS) return SysError{EAGAIN};
+    return SysError{errno};
   }
 
   // EAGAIN: a concurrent rename raced the lookup; the kernel asks for a retry.
