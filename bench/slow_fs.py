@@ -374,19 +374,9 @@ class Control:
 
 
 def get_small(control, name, expect):
-    answer = control.ask("OPEN 0\n\n")
-    if not answer.startswith("OPENED "):
-        raise RuntimeError(f"OPEN: {answer}")
-    port = int(answer.split()[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=30.0) as transfer:
-        transfer.sendall(f"GET\nFILENAME: {name}\n\n".encode())
-        data = b""
-        while True:
-            chunk = transfer.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    if data != b"OK\nFILESIZE: %d\n\n" % len(expect) + expect:
+    head = b"OK\nFILESIZE: %d\n\n" % len(expect)
+    data = transfer(control, f"GET\nFILENAME: {name}\n\n".encode(), head)
+    if data != head + expect:
         raise RuntimeError(f"GET {name}: {data[:200]!r}")
 
 
