@@ -5,8 +5,8 @@ BUILD        ?= build
 BUILD_ASAN   ?= build-asan
 JOBS         ?= $(shell nproc)
 PACKAGES     := cmake ninja-build g++ pkg-config libasio-dev libcli11-dev libfmt-dev \
-                libspdlog-dev libreadline-dev libgtest-dev libsodium-dev python3
-BENCH_PACKAGES := iperf3 vsftpd python3-pyftpdlib curl lftp gnuplot-nox
+                libspdlog-dev libreadline-dev libgtest-dev libsodium-dev libssl-dev python3
+BENCH_PACKAGES := iperf3 vsftpd python3-pyftpdlib curl lftp gnuplot-nox openssh-server openssh-client openssl
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build run test test-asan check format clean

@@ -19,6 +19,8 @@ loopback the kernel's receive-side work lands on either end, so read the server'
 the client's (the notes of the report say more). The movers row group (`--only movers`) runs
 ferry-mover-compare (bench/mover_compare.cpp): sendfile, splice and read/write side by side,
 throughput and the sender's and receiver's CPU; `make bench` builds it beside ferry-load.
+The TLS rows (`--only tls`, bench/tls_peers.py; in a full run, not in --quick) put ferry beside
+vsftpd over explicit FTPS (lftp, curl) and OpenSSH's sftp, each with keys made for the run.
 
 The 500-client row measures ferryd with ferry-load (bench/ferry_load.cpp, a one-thread C++
 client that `make bench` builds) when it is built, and with the Python asyncio client below
@@ -47,6 +49,8 @@ import threading
 import time
 from pathlib import Path
 
+import tls_peers   # the TLS rows (issue 9): bench/tls_peers.py, beside this file
+
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 KiB, MiB, GiB = 1024, 1024 ** 2, 1024 ** 3
@@ -58,13 +62,15 @@ DEBIAN_PY = "/usr/bin/python3"
 FULL = dict(big=GiB, small_n=2000, small_size=4 * KiB, conc_clients=50, conc_gets=20,
             mid=4 * MiB, lat_clients=500, lat_gets=10, idle_steps=[1, 1000, 10000],
             vs_idle=100, py_idle=1000,
-            repeats=dict(large=7, small=7, conc=5, lat=5, idle=3, movers=5),
-            timeouts=dict(large=120, small=300, conc=300, lat=180, movers=600))
+            repeats=dict(large=7, small=7, conc=5, lat=5, idle=3, movers=5, tls=3),
+            timeouts=dict(large=120, small=300, conc=300, lat=180, movers=600, tls=120),
+            tls_small_budget=10)
 QUICK = dict(big=8 * MiB, small_n=50, small_size=4 * KiB, conc_clients=4, conc_gets=3,
              mid=256 * KiB, lat_clients=20, lat_gets=3, idle_steps=[1, 50, 200],
              vs_idle=10, py_idle=20,
-             repeats=dict(large=1, small=1, conc=1, lat=1, idle=1, movers=1),
-             timeouts=dict(large=30, small=30, conc=30, lat=30, movers=60))
+             repeats=dict(large=1, small=1, conc=1, lat=1, idle=1, movers=1, tls=1),
+             timeouts=dict(large=30, small=30, conc=30, lat=30, movers=60, tls=30),
+             tls_small_budget=5)
 
 FTP_PEERS = ["vsftpd+curl", "vsftpd+lftp", "pyftpdlib+curl", "pyftpdlib+lftp"]
 
@@ -481,13 +487,17 @@ class Server:
         PROCS.stop(self.proc, descendants(self.proc.pid))
 
 
-def start_ferryd(ferryd, root, work, max_sessions=1000):
+def start_ferryd(ferryd, root, work, max_sessions=1000, extra_args=(), env=None):
+    """extra_args go before the port (the TLS rows, bench/tls_peers.py: e.g. --state-dir)."""
     logf = work / ("ferryd-%d.log" % time.monotonic_ns())
     # Like the FTP servers' passive ranges: transfer ports outside the ephemeral range, so
     # that their TIME_WAITs do not take the ports that the clients' connect() needs.
     dmin, dmax = free_port_range(10000, 10000, 20000)
+    if "--state-dir" not in extra_args:  # its TLS identity in the run's folder, not in $HOME
+        extra_args = [*extra_args, "--state-dir", str(work / "ferryd-state")]
     p = PROCS.start([ferryd, "--root", str(root), "--bind", HOST, "--log-level", "warn", "--data-ports",
-                     "%d-%d" % (dmin, dmax), "--max-sessions", str(max_sessions), "0"], logf)
+                     "%d-%d" % (dmin, dmax), "--max-sessions", str(max_sessions), *extra_args, "0"],
+                    logf, env=env)
 
     def port():
         m = re.search(r"listening on \S+:(\d+)", logf.read_text(errors="replace"))
@@ -497,12 +507,14 @@ def start_ferryd(ferryd, root, work, max_sessions=1000):
     return Server("ferryd", p, wait_for(port, "ferryd's listening line"), logf)
 
 
-def start_vsftpd(root, work):
+def start_vsftpd(root, work, extra=(), name="vsftpd"):
+    """extra: more vsftpd.conf lines (the FTPS rows, bench/tls_peers.py: ssl_enable=YES...);
+    name: of the configuration and log files in work."""
     port = free_port()
     pmin, pmax = free_port_range(5000, 20000, 26000)
     empty = work / "vsftpd-empty"
     empty.mkdir(exist_ok=True)
-    conf = work / "vsftpd.conf"
+    conf = work / (name + ".conf")
     conf.write_text("\n".join([
         "listen=YES", "listen_ipv6=NO", "listen_address=" + HOST, "listen_port=%d" % port,
         "background=NO", "seccomp_sandbox=NO", "isolate=NO", "isolate_network=NO",
@@ -512,8 +524,8 @@ def start_vsftpd(root, work):
         "pasv_enable=YES", "pasv_address=" + HOST,
         "pasv_min_port=%d" % pmin, "pasv_max_port=%d" % pmax, "connect_from_port_20=NO",
         "max_clients=0", "max_per_ip=0", "xferlog_enable=NO", "dual_log_enable=NO",
-        "syslog_enable=NO", "secure_chroot_dir=" + str(empty), "use_sendfile=YES", ""]))
-    logf = work / "vsftpd.log"
+        "syslog_enable=NO", "secure_chroot_dir=" + str(empty), "use_sendfile=YES", *extra, ""]))
+    logf = work / (name + ".log")
     p = PROCS.start([vsftpd_bin(), str(conf)], logf)
     try:
         wait_for(lambda: p.poll() is not None or ftp_greets(port), "vsftpd's greeting")
@@ -706,7 +718,11 @@ def pct(vals, p):
 
 def selected(args, key):
     """Whether row group `key` runs: every group without --only. The CPU rows are measured on
-    the large-file transfers, so `--only cpu` runs those (and reports their throughput)."""
+    the large-file transfers, so `--only cpu` runs those (and reports their throughput). The
+    TLS rows (bench/tls_peers.py) run in a full run or with `--only tls`, never in --quick
+    without it (so not in `make test`'s smoke run)."""
+    if key == "tls":
+        return "tls" in (args.only or []) or (not args.only and not args.quick)
     if not args.only:
         return True
     return key in args.only or (key == "large" and "cpu" in args.only) or \
@@ -717,6 +733,9 @@ class Bench:
     def __init__(self, args, cfg):
         self.args, self.cfg = args, cfg
         self.ferry, self.ferryd = args.ferry, args.ferryd
+        # The rows beside the plaintext FTP servers run ferry in plaintext too; the TLS rows
+        # (bench/tls_peers.py) are the encrypted comparison.
+        self.ferry_plain = [args.ferry, "--plain"]
         # the C++ client of the 500-client row; without it ferry's row uses the Python client
         self.load_exe = args.load if args.load and os.access(args.load, os.X_OK) else None
         # the mover comparison (bench/mover_compare.cpp) of the movers row group
@@ -843,7 +862,7 @@ class Bench:
             # GET
             port = self.port(sysname)
             if sysname == "ferry":
-                cmd = [self.ferry, "-q", HOST, str(port), "-c", "get big /dev/null"]
+                cmd = [*self.ferry_plain, "-q", HOST, str(port), "-c", "get big /dev/null"]
             elif sysname.endswith("curl"):
                 cmd = ["curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{size_download}",
                        "ftp://%s:%d/big" % (HOST, port)]
@@ -867,7 +886,7 @@ class Bench:
             if target.exists():
                 target.unlink()
             if sysname == "ferry":
-                cmd = [self.ferry, "-q", HOST, str(port), "-c", "put %s up/big2" % self.big_src]
+                cmd = [*self.ferry_plain, "-q", HOST, str(port), "-c", "put %s up/big2" % self.big_src]
             elif sysname.endswith("curl"):
                 cmd = ["curl", "-sS", "--fail", "-T", str(self.big_src),
                        "ftp://%s:%d/up/big2" % (HOST, port)]
@@ -960,7 +979,7 @@ class Bench:
             if sysname == "ferry":
                 p = self.work / "ferry-small.txt"
                 p.write_text("".join("get %s /dev/null\n" % x for x in self.small_names))
-                cmd, stdin = [self.ferry, "-q", HOST, str(port)], [str(p)]
+                cmd, stdin = [*self.ferry_plain, "-q", HOST, str(port)], [str(p)]
             elif sysname.endswith("curl"):
                 cmd = curl_config(self.work / "curl-small.cfg", port,
                                   [(x, "/dev/null") for x in self.small_names])
@@ -981,7 +1000,7 @@ class Bench:
             if sysname == "ferry":
                 p = self.work / "ferry-conc.txt"
                 p.write_text("get mid /dev/null\n" * g)
-                cmds, stdin = [[self.ferry, "-q", HOST, str(port)]] * k, [str(p)] * k
+                cmds, stdin = [[*self.ferry_plain, "-q", HOST, str(port)]] * k, [str(p)] * k
             elif sysname.endswith("curl"):
                 cmds = [curl_config(self.work / "curl-conc.cfg", port, [("mid", "/dev/null")] * g)] * k
             else:
@@ -1269,6 +1288,11 @@ class Bench:
                     log("%s, repeat %d/%d" % (name, r + 1, reps[key]))
                     fn(r)
             self.stop_servers()
+        if selected(a, "tls"):
+            log("TLS rows (bench/tls_peers.py), %d repeats" % reps["tls"])
+            tls_peers.run_group(self, RT, reps["tls"])
+        elif a.quick and not a.only:
+            self.skipped.append("TLS rows skipped: not in --quick (--quick --only tls runs them)")
         if selected(a, "movers"):
             if self.mover_exe:
                 log("movers: ferry-mover-compare, %d repeats" % reps["movers"])
@@ -1344,6 +1368,8 @@ def tool_versions(b):
         v["ferry"] += " (git %s)" % g.stdout.strip()
     for pkg in ("vsftpd", "python3-pyftpdlib", "curl", "lftp", "iperf3"):
         v[pkg] = deb_version(pkg)
+    if "tls" in b.extra:
+        v.update(tls_peers.versions())
     return v
 
 
@@ -1381,9 +1407,18 @@ def report(b, out_dir, quick):
               "sessions %d, movers %d; systems interleaved within each repeat (order rotated "
               "per repeat); cells are median (min–max)" % tuple(
                   b.reps[k] for k in ("large", "small", "conc", "lat", "idle", "movers"))]
+    # `--only tls`: the TLS rows alone (bench/tls_peers.py), without the other groups' tables
+    only_tls = set(b.args.only or []) == {"tls"}
+    if only_tls:
+        lines[-1] = "- Repeats: TLS rows %d; systems interleaved within each repeat (order " \
+            "rotated per repeat); cells are median (min–max)" % b.reps["tls"]
+    elif "tls" in b.extra:
+        lines[-1] = lines[-1].replace("; systems interleaved", ", TLS rows %d; systems "
+                                      "interleaved" % b.reps["tls"], 1)
     for s in b.skipped:
         lines.append("- " + s)
     lines.append("")
+    head = len(lines)
 
     # summary with targets
     def ratio_row(label, row, key_peer, key_iperf=None, higher=True):
@@ -1454,6 +1489,8 @@ def report(b, out_dir, quick):
 
     lines += cpu_section(b, big, summary)
     lines += movers_section(b)
+    tls_lines = tls_peers.section(b, RT, summary)
+    lines += tls_lines
 
     # details
     units = {"get": "MB/s", "put": "MB/s", "small": "files/s", "conc": "MB/s",
@@ -1542,6 +1579,8 @@ def report(b, out_dir, quick):
         "its one process per session. Each FTP session then answered a PASV." % (
             "{:,}".format(c["idle_steps"][-1]), c["idle_steps"][0], c["vs_idle"], c["py_idle"]),
     ]
+    if only_tls:
+        lines = lines[:head] + tls_lines
     if b.failures:
         lines += ["", "Failures:"]
         for row, s, e in b.failures:
@@ -1555,7 +1594,8 @@ def report(b, out_dir, quick):
            "failures": [{"row": r, "system": s, "error": e} for r, s, e in b.failures],
            "targets": {k: {"value": t, "op": op} for k, (t, op) in TARGETS.items()}}
     (out_dir / "latest.json").write_text(json.dumps(raw, indent=1, default=str) + "\n")
-    chart(summary, out_dir, quick)
+    if not only_tls:   # the chart is of the issue-3 ratios
+        chart(summary, out_dir, quick)
     return md
 
 
@@ -1716,6 +1756,9 @@ def check_table(md, b):
     return problems
 
 
+RT = sys.modules[__name__]   # this module, for bench/tls_peers.py's use of its helpers
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, one repeat")
@@ -1730,9 +1773,12 @@ def main():
     ap.add_argument("--out", default=str(REPO / "bench" / "results"), help="output folder")
     ap.add_argument("--ferry-only", action="store_true", help="skip every peer")
     ap.add_argument("--only", nargs="*", choices=["large", "small", "conc", "lat", "idle", "cpu",
-                                                  "movers"],
+                                                  "movers", "tls"],
                     help="run only these rows (development); cpu = the large-file transfers, "
-                    "for the servers' CPU per GiB; movers = ferry-mover-compare")
+                    "for the servers' CPU per GiB; movers = ferry-mover-compare; tls = the TLS "
+                    "rows against FTPS and sftp (bench/tls_peers.py)")
+    ap.add_argument("--ferry-tls", action="store_true", help="TLS rows: also run ferry over "
+                    "TLS (ferryd --state-dir DIR, ferry --tls --accept-new; bench/tls_peers.py)")
     args = ap.parse_args()
     for exe in (args.ferry, args.ferryd):
         if not os.access(exe, os.X_OK):
@@ -1754,6 +1800,8 @@ def main():
         b.cleanup()
     print(md)
     problems = check_table(md, b)
+    if selected(args, "tls"):
+        problems += tls_peers.check(b)
     ff = b.ferry_failed()
     for p in problems:
         print("bench: " + p, file=sys.stderr)

@@ -13,7 +13,8 @@
 // - The typed request parsers (requests.hpp) take every parsed head: a request or a failure
 //   whose error renders as one well-formed ERROR head. A path given without `ESCAPED: yes`
 //   is the header or argument byte for byte; a PUT's size is its FILESIZE; a verb the
-//   table does not know is `unknown command`.
+//   table does not know is `unknown command`; a LOGIN is never a failure, its USER and
+//   PASSWORD are the headers byte for byte, and it is well formed exactly when both are there.
 
 #include <cstddef>
 #include <cstdint>
@@ -170,6 +171,16 @@ void check_request(const protocol::Message& message, const protocol::Parsed<Requ
         } else if constexpr (requires { request.path; }) {
           if (literal) FUZZ_CHECK(request.path == argument);
         }
+        if constexpr (std::is_same_v<Type, protocol::Login>) {
+          // USER and PASSWORD as they are (never unescaped), absent ones empty; well formed
+          // exactly when both are there, USER not empty, and no argument.
+          const std::string* user = message.header(protocol::kUserHeader);
+          const std::string* password = message.header(protocol::kPasswordHeader);
+          FUZZ_CHECK(request.user == (user != nullptr ? *user : std::string()));
+          FUZZ_CHECK(request.password == (password != nullptr ? *password : std::string()));
+          FUZZ_CHECK(request.well_formed == (user != nullptr && !user->empty() &&
+                                             password != nullptr && argument.empty()));
+        }
         if constexpr (std::is_same_v<Type, protocol::Put>) {
           FUZZ_CHECK(request.size <= protocol::kMaxFileSize);
           FUZZ_CHECK(protocol::parse_file_size(*message.header("FILESIZE")) == request.size);
@@ -181,7 +192,11 @@ void check_request(const protocol::Message& message, const protocol::Parsed<Requ
 void check_requests(std::string_view head) {
   const protocol::ParseResult parsed = protocol::parse_head(head);
   if (!parsed.ok()) return;
-  check_request(parsed.message, protocol::parse_control_request(parsed.message));
+  const auto control = protocol::parse_control_request(parsed.message);
+  check_request(parsed.message, control);
+  // Whatever is wrong with a LOGIN, the server answers `login failed` after a check: the
+  // parser never answers for it.
+  if (parsed.message.is(protocol::Login::kVerb)) FUZZ_CHECK(control.ok());
   check_request(parsed.message, protocol::parse_transfer_request(parsed.message));
 }
 

@@ -112,6 +112,8 @@ Outcome run_guarded(ClientContext& context, const Command& command, const Call& 
     return command.run(context, call);
   } catch (const ForeignServerError&) {
     throw;  // the session cannot go on: main says so
+  } catch (const LoginError&) {
+    throw;  // neither can it without its login
   } catch (const net::NetError& e) {
     if (e.kind() == net::ErrorKind::cancelled) {
       fmt::print(stderr, "cancelled\n");

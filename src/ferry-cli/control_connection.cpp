@@ -34,17 +34,22 @@ bool is_refused(const net::NetError& e) {
 
 }  // namespace
 
-ControlConnection::ControlConnection(std::string host, std::string port, net::Timeout timeout)
-    : host_(std::move(host)), port_(std::move(port)), timeout_(timeout) {}
+ControlConnection::ControlConnection(std::string host, std::string port, net::Timeout timeout,
+                                     TlsSettings tls_settings)
+    : host_(std::move(host)),
+      port_(std::move(port)),
+      timeout_(timeout),
+      trust_(host_, port_, std::move(tls_settings)) {}
 
 void ControlConnection::connect() {
   buffer_.clear();
   answers_.clear();
   answered_ = false;
+  login_sent_ = false;
   // A version learnt on an earlier connection holds: the server is the same.
   features_asked_ = version_ != 0;
-  socket_ = net::connect_to(host_, port_, budget());
-  peer_ = net::peer_of(socket_.get());
+  socket_ = trust_.connect_control(budget());
+  peer_ = net::peer_of(socket_.fd());
 }
 
 void ControlConnection::probe() {
@@ -78,9 +83,9 @@ void ControlConnection::check_foreign(bool at_end) const {
 bool ControlConnection::peer_has_closed() {
   // Another kind of server may have greeted us; those bytes would count as a broken
   // connection below, so they are looked at first.
-  if (!answered_) {
+  if (!answered_ && socket_.tls() == nullptr) {
     std::string chunk(512, '\0');
-    const ssize_t n = ::recv(socket_.get(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_PEEK);
+    const ssize_t n = ::recv(socket_.fd(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_PEEK);
     if (n > 0) {
       const auto what =
           client::identify_foreign(buffer_ + chunk.substr(0, static_cast<std::size_t>(n)) + "\n");
@@ -90,13 +95,13 @@ bool ControlConnection::peer_has_closed() {
       }
     }
   }
-  return net::peer_has_closed(socket_.get());
+  return socket_.peer_has_closed();
 }
 
 void ControlConnection::check_foreign_after_failure() {
-  if (answered_ || !socket_.valid()) return;
+  if (answered_ || !socket_.valid() || socket_.tls() != nullptr) return;
   std::string chunk(512, '\0');
-  const ssize_t n = ::recv(socket_.get(), chunk.data(), chunk.size(), MSG_DONTWAIT);
+  const ssize_t n = ::recv(socket_.fd(), chunk.data(), chunk.size(), MSG_DONTWAIT);
   if (n > 0) buffer_ += chunk.substr(0, static_cast<std::size_t>(n));
   check_foreign(true);
 }
@@ -114,7 +119,7 @@ std::string ControlConnection::read_answer() {
       return head;
     }
     char chunk[16384];
-    const std::size_t n = net::read_some(socket_.get(), chunk, sizeof chunk, budget());
+    const std::size_t n = socket_.read_some(chunk, sizeof chunk, budget());
     if (n == 0) {
       check_foreign(true);
       if (buffer_.empty()) {
@@ -164,6 +169,23 @@ void ControlConnection::file_answer(std::string head) {
   }
   version_ = client::protocol_version(parsed.message);
   tokens_ = client::announces_tokens(parsed.message);
+  login_offer_ = client::login_offer(parsed.message);
+}
+
+void ControlConnection::log_in() {
+  if (!login_handler_ || login_sent_) return;
+  login_sent_ = true;
+  login_handler_();
+}
+
+bool ControlConnection::log_in_if_refused(const protocol::Message& answer) {
+  // Only a server that announced logins gets one (a password goes nowhere else).
+  if (!login_handler_ || login_sent_ || login_offer_ == client::LoginOffer::none ||
+      !client::is_login_required(answer)) {
+    return false;
+  }
+  log_in();
+  return true;
 }
 
 std::string ControlConnection::await(Kind kind) {
@@ -190,22 +212,19 @@ void ControlConnection::take_arrived_heads() {
 
 void ControlConnection::write_reading(std::string_view data) {
   while (!data.empty()) {
-    const short events = net::wait_for(socket_.get(), POLLIN | POLLOUT, budget());
+    const short events = net::wait_for(socket_.fd(), POLLIN | POLLOUT, budget());
     if ((events & POLLIN) != 0) {
       char chunk[16384];
-      const std::size_t n = net::read_some(socket_.get(), chunk, sizeof chunk, budget());
-      if (n == 0) check_foreign(true);
-      if (n == 0) throw net::NetError(net::ErrorKind::closed, "connection closed by the server");
-      buffer_.append(chunk, n);
-      take_arrived_heads();
+      const auto n = socket_.read_now(chunk, sizeof chunk);
+      if (n == 0U) check_foreign(true);
+      if (n == 0U) throw net::NetError(net::ErrorKind::closed, "connection closed by the server");
+      if (n) {
+        buffer_.append(chunk, *n);
+        take_arrived_heads();
+      }
     }
     if ((events & (POLLOUT | POLLERR | POLLHUP)) == 0) continue;
-    const ssize_t n = ::send(socket_.get(), data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
-      throw net::NetError(net::ErrorKind::system, util::errno_text(errno), errno);
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
+    data.remove_prefix(socket_.write_now(data));
   }
 }
 
@@ -223,7 +242,7 @@ void ControlConnection::send(const std::string& requests, Kind kind, std::size_t
   if (kind == Kind::reply) {
     write_reading(data);
   } else {
-    net::write_all(socket_.get(), data, budget());
+    socket_.write_all(data, budget());
   }
 }
 
@@ -237,8 +256,11 @@ std::string ControlConnection::read_open_answer(bool& prefetched) {
   for (;;) {
     try {
       prefetched = answers_.pending(Kind::open) > 0;
-      if (!prefetched) send(client::open_request(tokens_), Kind::open, 1);
-      return await(Kind::open);
+      if (!prefetched) send(client::open_request(tokens_ || trust_.tls()), Kind::open, 1);
+      std::string head = await(Kind::open);
+      const auto parsed = protocol::parse_head(head);
+      if (parsed.ok() && log_in_if_refused(parsed.message)) continue;  // logged in: ask again
+      return head;
     } catch (const net::NetError& e) {
       check_foreign_after_failure();
       // Whatever happened, the state of this connection is unknown now: a late answer
@@ -283,9 +305,9 @@ ControlConnection::OpenedPort ControlConnection::next_port() {
   }
 }
 
-fs::Fd ControlConnection::connect_transfer(const OpenedPort& opened) {
+net::Link ControlConnection::connect_transfer(const OpenedPort& opened) {
   try {
-    return net::connect_to(peer_.with_port(opened.port), budget());
+    return trust_.connect_transfer(peer_.with_port(opened.port), budget());
   } catch (const net::NetError& e) {
     if (e.kind() == net::ErrorKind::cancelled || (opened.prefetched && is_refused(e))) throw;
     throw net::NetError(
@@ -316,7 +338,7 @@ ControlConnection::TransferConnection ControlConnection::open_transfer(Prefetch 
 void ControlConnection::prefetch_next() {
   if (!prefetch_ || answers_.pending(Kind::open) > 0 || !socket_.valid()) return;
   try {
-    send(client::open_request(tokens_), Kind::open, 1);
+    send(client::open_request(tokens_ || trust_.tls()), Kind::open, 1);
   } catch (const net::NetError&) {
     drop();  // the next command reconnects
   }
@@ -350,6 +372,8 @@ std::optional<std::vector<ControlConnection::Reply>> ControlConnection::exchange
   }
   // FEATURES was answered first: a version-1 server has refused each request as unknown.
   if (version_ == 1) return std::nullopt;
+  // Sent before the server's FEATURES said it wants a login first: again, logged in.
+  if (!replies.empty() && log_in_if_refused(replies.front().message)) return exchange(requests);
   return replies;
 }
 
@@ -358,10 +382,10 @@ void ControlConnection::quit() {
   try {
     const net::Timeout wait = std::min(timeout_, kQuitWait);
     trace_sent(client::quit_request());
-    net::write_all(socket_.get(), client::quit_request(), wait);
+    socket_.write_all(client::quit_request(), wait);
     // The answers still due come first, then BYE (or whatever: we close anyway).
     for (std::size_t answers = answers_.awaited() + 1; answers > 0; --answers) {
-      trace_received(net::read_head(socket_.get(), buffer_, wait));
+      trace_received(socket_.read_head(buffer_, wait));
     }
   } catch (const std::exception&) {
   }

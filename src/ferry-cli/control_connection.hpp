@@ -2,14 +2,18 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ferry/client/answer_queue.hpp"
+#include "ferry/client/login_request.hpp"
 #include "ferry/fs/fd.hpp"
+#include "ferry/net/link.hpp"
 #include "ferry/net/socket.hpp"
 #include "ferry/protocol/message.hpp"
+#include "server_trust.hpp"
 
 namespace ferry::cli {
 
@@ -38,7 +42,8 @@ class ControlConnection {
     std::optional<std::string> error;
   };
 
-  ControlConnection(std::string host, std::string port, net::Timeout timeout);
+  ControlConnection(std::string host, std::string port, net::Timeout timeout,
+                    TlsSettings tls_settings = {});
 
   // Connects at start; throws NetError with the reason.
   void connect();
@@ -61,7 +66,7 @@ class ControlConnection {
   // ERROR, is replaced by a fresh `OPEN 0`, silently, once.
   // Throws ServerError when the server refuses, NetError on network failures.
   struct TransferConnection {
-    fs::Fd socket;
+    net::Link socket;
     std::string token;  // the OPENED answer's TOKEN; empty when the server gave none
     // `body` (GET, PUT or LS) as it goes on this connection: with its token.
     std::string request(std::string body) const;
@@ -78,8 +83,23 @@ class ControlConnection {
   // Throws NetError on network failures and malformed answers.
   std::optional<std::vector<Reply>> exchange(const std::vector<std::string>& requests);
 
+  // Whether the session is encrypted (known after connect()).
+  bool tls() const { return trust_.tls(); }
+
   // The server's protocol version from its FEATURES answer; 0 while not known yet.
   int version() const { return version_; }
+
+  // What the FEATURES answer said about logins (issue 9); none while it is not known yet.
+  client::LoginOffer login_offer() const { return login_offer_; }
+
+  // The login (login.hpp): `handler` sends LOGIN, and throws LoginError when it fails. It
+  // runs through log_in(), and by itself when the server answers a request with `ERROR
+  // login required` on a connection that has not logged in, which then sends the request
+  // again: a script's first request (it goes out with FEATURES, before its answer) and
+  // every request after a reconnection.
+  void set_login_handler(std::function<void()> handler) { login_handler_ = std::move(handler); }
+  // Runs the handler for this connection (at most once per connection).
+  void log_in();
 
   // `QUIT`, a short wait for `BYE` (after the answers still due), close. Never throws.
   void quit();
@@ -97,7 +117,10 @@ class ControlConnection {
 
   OpenedPort next_port();
   std::string read_open_answer(bool& prefetched);
-  fs::Fd connect_transfer(const OpenedPort& opened);
+  // log_in(), when `answer` is `ERROR login required` and this connection has not logged
+  // in yet; whether it did (then the caller asks again).
+  bool log_in_if_refused(const protocol::Message& answer);
+  net::Link connect_transfer(const OpenedPort& opened);
   void reconnect();
   void reconnect_if_closed();
   void drop();  // the connection's state is unknown: close it, forget what was asked
@@ -122,14 +145,20 @@ class ControlConnection {
   std::string host_;
   std::string port_;
   net::Timeout timeout_;
-  fs::Fd socket_;
+  ServerTrust trust_;
+  net::Link socket_;
   net::Endpoint peer_;
   std::string buffer_;  // bytes received after the last answer
   bool prefetch_ = false;
   bool features_asked_ = false;  // on this connection
   int version_ = 0;
-  bool tokens_ = false;    // FEATURES said `TOKENS: yes`: every OPEN asks for a token
+  // FEATURES said `TOKENS: yes`: every OPEN asks for a token. Over TLS every OPEN does
+  // anyway, the first one too (a server that speaks TLS gives tokens, and requires them).
+  bool tokens_ = false;
   bool answered_ = false;  // a ferry answer came on this connection
+  client::LoginOffer login_offer_ = client::LoginOffer::none;
+  std::function<void()> login_handler_;
+  bool login_sent_ = false;  // on this connection
   std::optional<Clock::time_point> deadline_;
   client::AnswerQueue answers_;
 };

@@ -32,6 +32,27 @@ class ForeignServerError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The server's TLS key is not trusted (unknown in a script, changed, not the expected one):
+// what() says why and how to go on. Ends the session before anything is sent.
+class TrustError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The login failed, or could not be tried (no password at hand, Ctrl-C at its prompt):
+// ends the session, with `status()` as the exit status (2, as when the server cannot be
+// reached; 128 + the signal that ended the password prompt). what() is the message for
+// stderr, empty when there is nothing to say.
+class LoginError : public std::runtime_error {
+ public:
+  LoginError(const std::string& message, int status)
+      : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
 // A command line the command cannot take: an unknown option, too many operands.
 class UsageError : public std::runtime_error {
  public:

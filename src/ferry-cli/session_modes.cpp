@@ -37,15 +37,25 @@ bool more_input_ready(std::FILE* input) {
   return ::poll(&ready, 1, 0) > 0;
 }
 
+// getline()'s buffer, freed however the session ends (a LoginError or ForeignServerError
+// ends it with an exception).
+struct LineBuffer {
+  char* data = nullptr;
+  std::size_t capacity = 0;
+  LineBuffer() = default;
+  LineBuffer(const LineBuffer&) = delete;
+  LineBuffer& operator=(const LineBuffer&) = delete;
+  ~LineBuffer() { std::free(data); }  // NOLINT(cppcoreguidelines-no-malloc): getline's
+};
+
 // One command per line from `input`; `batch`: -b's echo, `-` prefix and stop at a failure.
 int run_lines(ClientContext& context, std::FILE* input, bool batch) {
   bool any_failed = false;
-  char* raw = nullptr;
-  std::size_t capacity = 0;
+  LineBuffer raw;
   for (;;) {
-    const ssize_t length = ::getline(&raw, &capacity, input);
+    const ssize_t length = ::getline(&raw.data, &raw.capacity, input);
     if (length < 0) break;
-    std::string line(raw, static_cast<std::size_t>(length));
+    std::string line(raw.data, static_cast<std::size_t>(length));
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
       line.pop_back();
     const std::size_t first = line.find_first_not_of(" \t");
@@ -67,7 +77,6 @@ int run_lines(ClientContext& context, std::FILE* input, bool batch) {
     }
     if (!go_on) break;
   }
-  std::free(raw);
   return finish(context, any_failed);
 }
 

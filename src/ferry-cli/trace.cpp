@@ -19,6 +19,10 @@ void trace_sent(std::string_view heads) {
   if (g_trace) fmt::print(stderr, "{}", client::format_trace("> ", heads));
 }
 
+void trace_note(std::string_view note) {
+  if (g_trace) fmt::print(stderr, "* {}\n", note);
+}
+
 void trace_received(std::string_view head) {
   if (g_trace) fmt::print(stderr, "{}", client::format_trace("< ", head));
 }

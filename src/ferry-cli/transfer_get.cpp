@@ -5,8 +5,8 @@
 #include "answer.hpp"
 #include "ferry/client/requests.hpp"
 #include "ferry/client/terminal_text.hpp"
-#include "ferry/net/data_copy.hpp"
 #include "ferry/net/error.hpp"
+#include "ferry/net/link.hpp"
 #include "ferry/protocol/message.hpp"
 #include "local_target.hpp"
 #include "prefetch_trigger.hpp"
@@ -20,13 +20,13 @@ void get_file(ClientContext& context, const std::string& remote,
               const std::optional<std::string>& local) {
   LocalTarget target = LocalTarget::open(remote, local);
   auto transfer = context.control.open_transfer();
-  fs::Fd& connection = transfer.socket;
+  net::Link& connection = transfer.socket;
   const std::string body = transfer.request(client::get_body(remote));
   trace_sent(body);
-  net::write_all(connection.get(), body, context.timeout);
+  connection.write_all(body, context.timeout);
 
   std::string data;  // the bytes that came with the answer head
-  const std::string head = net::read_head(connection.get(), data, context.timeout);
+  const std::string head = connection.read_head(data, context.timeout);
   trace_received(head);
   const auto answer = parse_answer(head);
   const std::string* size_text = answer.header("FILESIZE");
@@ -39,8 +39,7 @@ void get_file(ClientContext& context, const std::string& remote,
   ProgressLine progress(context.progress, name, size);
   PrefetchTrigger prefetch(context.control, size, progress);
   prefetch.check(0);
-  net::receive_exact(connection.get(), data, size, target.fd(), target.name(), context.timeout,
-                     prefetch);
+  connection.receive_exact(data, size, target.fd(), target.name(), context.timeout, prefetch);
   connection.reset();
   target.commit();
   progress.erase();

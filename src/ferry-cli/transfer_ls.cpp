@@ -20,14 +20,14 @@ net::Timeout budget(ClientContext& context) {
 
 std::vector<protocol::Entry> list_remote(ClientContext& context, const std::string& directory) {
   auto transfer = context.control.open_transfer();
-  fs::Fd& connection = transfer.socket;
+  net::Link& connection = transfer.socket;
   const std::optional<std::string> argument =
       directory.empty() ? std::nullopt : std::optional(directory);
   const std::string request = transfer.request(client::ls_body(argument));
   trace_sent(request);
-  net::write_all(connection.get(), request, budget(context));
+  connection.write_all(request, budget(context));
   std::string body;
-  const std::string head = net::read_head(connection.get(), body, budget(context));
+  const std::string head = connection.read_head(body, budget(context));
   trace_received(head);
   const auto answer = parse_answer(head);
   if (!answer.is("OK")) throw_unexpected(answer, "OK");
@@ -35,7 +35,7 @@ std::vector<protocol::Entry> list_remote(ClientContext& context, const std::stri
 
   char chunk[65536];
   for (;;) {
-    const std::size_t n = net::read_some(connection.get(), chunk, sizeof chunk, budget(context));
+    const std::size_t n = connection.read_some(chunk, sizeof chunk, budget(context));
     if (n == 0) break;
     if (body.size() + n > kMaxListingBytes) {
       throw net::NetError(net::ErrorKind::protocol, "listing longer than 64 MiB");

@@ -11,8 +11,8 @@
 #include "errors.hpp"
 #include "ferry/client/requests.hpp"
 #include "ferry/client/terminal_text.hpp"
-#include "ferry/net/data_copy.hpp"
 #include "ferry/net/error.hpp"
+#include "ferry/net/link.hpp"
 #include "ferry/protocol/message.hpp"
 #include "ferry/util/errno_text.hpp"
 #include "prefetch_trigger.hpp"
@@ -25,13 +25,12 @@ namespace {
 
 // The server answered (or closed) before it got every byte: its answer, if any, is an
 // ERROR that says why; it is read with a short wait.
-[[noreturn]] void report_early_end(int connection, std::uint64_t sent, std::uint64_t size,
+[[noreturn]] void report_early_end(net::Link& connection, std::uint64_t sent, std::uint64_t size,
                                    net::Timeout timeout) {
   std::string buffer;
   protocol::Message answer;
   try {
-    const std::string head =
-        net::read_head(connection, buffer, std::min(timeout, net::Timeout(5000)));
+    const std::string head = connection.read_head(buffer, std::min(timeout, net::Timeout(5000)));
     trace_received(head);
     answer = parse_answer(head);
   } catch (const net::NetError&) {
@@ -58,27 +57,25 @@ void put_file(ClientContext& context, const std::string& local, const std::strin
   auto transfer = context.control.open_transfer(size <= ControlConnection::kPrefetchDistance
                                                     ? ControlConnection::Prefetch::before_connecting
                                                     : ControlConnection::Prefetch::later);
-  fs::Fd& connection = transfer.socket;
+  net::Link& connection = transfer.socket;
   try {
     const std::string body = transfer.request(client::put_body(remote_name, size));
     trace_sent(body);
-    net::write_all(connection.get(), body, context.timeout);
+    connection.write_all(body, context.timeout);
   } catch (const net::NetError& e) {
     if (e.kind() != net::ErrorKind::system) throw;
-    report_early_end(connection.get(), 0, size, context.timeout);
+    report_early_end(connection, 0, size, context.timeout);
   }
 
   const std::string name = client::base_name(local);
   ProgressLine progress(context.progress, name, size);
-  PrefetchTrigger prefetch(context.control, size, progress, connection.get());
+  PrefetchTrigger prefetch(context.control, size, progress, connection.fd());
   std::uint64_t sent = 0;
-  const auto end =
-      net::send_file(connection.get(), file.get(), size, context.timeout, prefetch, sent);
-  if (end != net::SendEnd::complete)
-    report_early_end(connection.get(), sent, size, context.timeout);
+  const auto end = connection.send_file(file.get(), size, context.timeout, prefetch, sent);
+  if (end != net::SendEnd::complete) report_early_end(connection, sent, size, context.timeout);
 
   std::string buffer;
-  const std::string head = net::read_head(connection.get(), buffer, context.timeout);
+  const std::string head = connection.read_head(buffer, context.timeout);
   trace_received(head);
   const auto answer = parse_answer(head);
   const std::string* size_text = answer.header("FILESIZE");

@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "users_file.hpp"
 
 namespace ferryd {
 
@@ -14,6 +17,7 @@ struct ServerConfig {
   std::string bind_address;         // empty: every interface, IPv4 and IPv6
   std::string root = ".";           // the served directory
   bool read_only = false;           // PUT is refused
+  bool allow_plain_login = false;   // LOGIN accepted without TLS (the password in clear)
   std::uint16_t data_port_min = 0;  // with data_port_max: the range `OPEN 0` picks from
   std::uint16_t data_port_max = 0;
   std::chrono::seconds transfer_timeout{30};  // unused transfer port; stalled transfer; head
@@ -34,6 +38,16 @@ struct ServerConfig {
   std::uint64_t min_rate = 1024;   // bytes/s a transfer must move, over each transfer_timeout
   unsigned threads = 0;            // 0: one per core
   std::string log_level = "info";  // applied after the first line, which is always logged
+  // --users FILE: logins required; the file's users as main() read them (the path for the
+  // messages). Empty users_file: anonymous, the whole root for everyone (the seed's mode).
+  std::string users_file;
+  std::vector<User> users;
+  // TLS (server_tls.hpp): the operator's certificate chain and key, else an identity made in
+  // the state folder (empty: $XDG_STATE_HOME/ferryd or ~/.local/state/ferryd).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string state_dir;
+  bool require_tls = false;  // a plaintext client is answered ERROR and closed
 
   bool has_data_port_range() const { return data_port_min != 0; }
 };

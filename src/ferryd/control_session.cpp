@@ -1,5 +1,6 @@
 // The control connection: the client asks for transfer ports with OPEN, acts on names with
-// the version-2 requests (STAT, MKDIR, RMDIR, DELETE, RENAME), and leaves with QUIT.
+// the version-2 requests (STAT, MKDIR, RMDIR, DELETE, RENAME), and leaves with QUIT. On a
+// server with users it logs in first (LOGIN: control_login.cpp; the class: control_session.hpp).
 //
 // Most control connections sit idle most of the time, so an idle one holds no coroutine
 // frame, no buffer and no timer: only a readiness wait on its socket. Its deadline is a
@@ -18,17 +19,21 @@
 #include <optional>
 #include <vector>
 
+#include "channel.hpp"
+#include "control_session.hpp"
 #include "endpoint_text.hpp"
 #include "ferry/protocol/escape.hpp"
 #include "ferry/protocol/limits.hpp"
 #include "ferry/protocol/message.hpp"
 #include "ferry/protocol/requests.hpp"
 #include "log_failure.hpp"
+#include "login_gate.hpp"
 #include "manage_requests.hpp"
 #include "request_policy.hpp"
 #include "server_state.hpp"
 #include "session_context.hpp"
 #include "sessions.hpp"
+#include "tokens_required.hpp"
 #include "transfer_port.hpp"
 
 namespace ferryd {
@@ -43,67 +48,7 @@ namespace protocol = ferry::protocol;
 constexpr std::size_t kReadChunk = 512;                             // control heads are short
 constexpr std::size_t kMaxPendingAnswers = std::size_t{16} * 1024;  // then stop reading until sent
 
-class ControlSession final : public Closable, public std::enable_shared_from_this<ControlSession> {
- public:
-  ControlSession(tcp::socket socket, ServerState& state, Worker& worker, std::uint64_t id,
-                 std::string admitted_address)
-      : socket_(std::move(socket)),
-        state_(state),
-        worker_(worker),
-        id_(id),
-        admitted_address_(std::move(admitted_address)) {}
-  ~ControlSession() { state_.sessions.release(admitted_address_); }
-
-  void start();
-  void close() override { end("server shutting down"); }
-  void sweep(Clock::time_point now) override;
-
- private:
-  void pump();
-  void handle_buffered_heads();
-  void handle(const protocol::Message& message);
-  void refused(const protocol::RequestFailure& failure);
-  // The table of requests: std::visit picks the row by the request's type.
-  void handle(const protocol::Open& request);
-  void handle(const protocol::Quit& request);
-  void handle(const protocol::Features& request);
-  void handle(ManageRequest request);
-  void manage_answered(const ManageRequest& request, const ManageAnswer& result);
-  awaitable<void> accept_transfer(std::shared_ptr<OpenPort> port);
-  SessionContext context() const {
-    return SessionContext{id_, &state_.root, state_.config.root, state_.config.read_only,
-                          &state_.root_removal_logged};
-  }
-  void answer(const std::string& text) { output_ += text; }
-  void answer(const protocol::Error& error) { output_ += protocol::render(error); }
-  void close_after_answers(std::string reason) {
-    closing_ = true;
-    reason_ = std::move(reason);
-  }
-  void end(const std::string& reason);
-
-  tcp::socket socket_;
-  ServerState& state_;
-  Worker& worker_;
-  std::uint64_t id_;
-  std::string admitted_address_;
-  std::optional<Registration> registration_;
-  asio::ip::address peer_address_;
-  asio::ip::address local_address_;
-  Clock::time_point started_;
-  Clock::time_point deadline_;  // idle deadline, or the started head's deadline
-  bool head_started_ = false;   // input_ holds part of a head
-  std::string input_;           // bytes of a head not yet complete; empty while idle
-  std::string output_;          // answers the socket did not take yet; empty while idle
-  std::vector<std::shared_ptr<OpenPort>> open_ports_;
-  std::shared_ptr<std::size_t> transfers_held_;  // opened ports + running transfers; at first OPEN
-  std::size_t transfers_ = 0;
-  bool closing_ = false;  // close once output_ is sent
-  bool ended_ = false;
-  bool on_file_thread_ = false;      // a request runs on a file thread: read no more heads
-  bool write_wait_pending_ = false;  // a wait for writability will call pump()
-  std::string reason_;
-};
+}  // namespace
 
 void ControlSession::start() {
   registration_.emplace(worker_.controls, this);
@@ -129,27 +74,23 @@ void ControlSession::start() {
 // sends the answers, then parks on a readiness wait (readable, or writable while answers
 // are pending). A wait's handler calls pump() again.
 void ControlSession::pump() {
+  using ferry::tls::Want;
+  if (!channel_.is_open() && !open_channel()) return;
   for (;;) {
     if (ended_) return;
     handle_buffered_heads();
 
     while (!output_.empty()) {
-      asio::error_code ec;
-      const std::size_t sent = socket_.send(asio::buffer(output_), 0, ec);
-      if (ec == asio::error::would_block) {
-        write_wait_pending_ = true;
-        socket_.async_wait(tcp::socket::wait_write,
-                           [self = shared_from_this()](const std::error_code& error) {
-                             self->write_wait_pending_ = false;
-                             if (!error) self->pump();
-                           });
+      const ferry::tls::Step sent = channel_.write(output_.data(), output_.size());
+      if (sent.want == Want::read || sent.want == Want::write) {
+        wait_for(sent.want);
         return;
       }
-      if (ec) {
-        end("connection lost: " + ec.message());
+      if (sent.want != Want::done) {
+        end("connection lost: " + (sent.error.empty() ? "closed" : sent.error));
         return;
       }
-      output_.erase(0, sent);
+      output_.erase(0, sent.bytes);
     }
     output_ = std::string();  // give the memory back while idle
     if (closing_) {
@@ -163,27 +104,84 @@ void ControlSession::pump() {
     }
 
     char chunk[kReadChunk];
-    asio::error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(chunk), ec);
-    if (ec == asio::error::would_block) {
+    const ferry::tls::Step got = channel_.read(chunk, sizeof chunk);
+    if (got.want == Want::read || got.want == Want::write) {
       if (input_.empty()) input_ = std::string();
-      socket_.async_wait(tcp::socket::wait_read,
-                         [self = shared_from_this()](const std::error_code& error) {
-                           if (!error) self->pump();
-                         });
+      wait_for(got.want);
       return;
     }
-    if (ec) {
+    if (got.want == Want::failed) {
+      end("connection lost: " + got.error);
+      return;
+    }
+    if (got.want == Want::closed) {
       end(input_.empty() ? "client closed the connection"
                          : "client closed the connection in the middle of a message");
       return;
     }
-    input_.append(chunk, n);
+    input_.append(chunk, got.bytes);
     if (!head_started_) {
       head_started_ = true;
       deadline_ = std::min(deadline_, Clock::now() + state_.config.head_timeout);
     }
   }
+}
+
+// Parks on the readiness `want` names; its handler calls pump() again. A wait for
+// writability is marked, so that a request's completion does not pump meanwhile.
+void ControlSession::wait_for(ferry::tls::Want want) {
+  if (want == ferry::tls::Want::write) {
+    write_wait_pending_ = true;
+    socket_.async_wait(tcp::socket::wait_write,
+                       [self = shared_from_this()](const std::error_code& error) {
+                         self->write_wait_pending_ = false;
+                         if (!error) self->pump();
+                       });
+    return;
+  }
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](const std::error_code& error) {
+                       if (!error) self->pump();
+                     });
+}
+
+// The first byte tells plaintext from TLS; a TLS handshake must end within the head
+// timeout, as a head must. A plaintext client of a --require-tls server is answered and
+// closed.
+bool ControlSession::open_channel() {
+  using ferry::tls::Want;
+  const bool first_byte = !head_started_;
+  const ferry::tls::Step step = channel_.open(state_.tls.current());
+  if (channel_.tls() != nullptr && first_byte) {
+    head_started_ = true;
+    deadline_ = std::min(deadline_, Clock::now() + state_.config.head_timeout);
+  }
+  switch (step.want) {
+    case Want::read:
+    case Want::write:
+      wait_for(step.want);
+      return false;
+    case Want::closed:
+      end(channel_.tls() != nullptr ? "client closed the connection during the TLS handshake"
+                                    : "client closed the connection");
+      return false;
+    case Want::failed:
+      end("TLS handshake failed: " + step.error);
+      return false;
+    case Want::done:
+      break;
+  }
+  head_started_ = false;
+  deadline_ = Clock::now() + state_.config.idle_timeout;
+  tls_ = channel_.is_tls();
+  if (tls_) {
+    spdlog::info("session {}: {}", id_, channel_.tls()->description());
+  } else if (state_.config.require_tls) {
+    answer(protocol::render(protocol::Error{protocol::ErrorKind::refused,
+                                            "this server requires TLS"}));
+    close_after_answers("plaintext refused (--require-tls)");
+  }
+  return true;
 }
 
 // Answers the complete heads in input_, until enough answers wait to be sent.
@@ -214,6 +212,12 @@ void ControlSession::handle_buffered_heads() {
 }
 
 void ControlSession::handle(const protocol::Message& message) {
+  if (state_.accounts != nullptr && account_ == nullptr && !allowed_before_login(message)) {
+    spdlog::debug("session {}: {} refused: login required", label(),
+                  protocol::escape_visible(message.verb));
+    answer(login_required());
+    return;
+  }
   const auto parsed = protocol::parse_control_request(message);
   if (const protocol::RequestFailure* failure = parsed.failure()) {
     refused(*failure);
@@ -228,9 +232,10 @@ void ControlSession::handle(const protocol::Message& message) {
 // shows in the log); an unknown verb is only answered.
 void ControlSession::refused(const protocol::RequestFailure& failure) {
   if (failure.verb == protocol::Open::kVerb) {
-    spdlog::warn("session {}: OPEN refused: {}", id_, protocol::escape_visible(failure.error.text));
+    spdlog::warn("session {}: OPEN refused: {}", label(),
+                 protocol::escape_visible(failure.error.text));
   } else if (!failure.verb.empty()) {
-    spdlog::warn("session {}: {} \"{}\": {}", id_, failure.verb,
+    spdlog::warn("session {}: {} \"{}\": {}", label(), failure.verb,
                  protocol::escape_visible(failure.path),
                  protocol::escape_visible(failure.error.text));
   }
@@ -243,7 +248,7 @@ void ControlSession::handle(const protocol::Quit& /*request*/) {
 }
 
 void ControlSession::handle(const protocol::Features& /*request*/) {
-  answer(features_answer());
+  answer(features_answer(state_.accounts != nullptr));
 }
 
 // Runs on a file thread; the answer comes back to this worker, in order, since no further
@@ -271,9 +276,9 @@ void ControlSession::handle(ManageRequest request) {
 
 void ControlSession::manage_answered(const ManageRequest& request, const ManageAnswer& result) {
   if (result.error.empty()) {
-    spdlog::info("session {}: {}: ok", id_, describe(request));
+    spdlog::info("session {}: {}: ok", label(), describe(request));
   } else {
-    spdlog::warn("session {}: {}: {}", id_, describe(request),
+    spdlog::warn("session {}: {}: {}", label(), describe(request),
                  protocol::escape_visible(result.error));
   }
   if (ended_) return;
@@ -294,6 +299,8 @@ void ControlSession::sweep(Clock::time_point now) {
 void ControlSession::end(const std::string& reason) {
   if (ended_) return;
   ended_ = true;
+  abandon_login();
+  channel_.close_notify();
   asio::error_code ignored;
   socket_.close(ignored);  // a pending readiness wait ends, and with it its hold on us
   for (const auto& port : std::vector(open_ports_)) {
@@ -302,7 +309,7 @@ void ControlSession::end(const std::string& reason) {
   }
   registration_.reset();
   const std::chrono::duration<double> lasted = Clock::now() - started_;
-  spdlog::info("session {}: ended after {:.1f} s, {} transfer(s): {}", id_, lasted.count(),
+  spdlog::info("session {}: ended after {:.1f} s, {} transfer(s): {}", label(), lasted.count(),
                transfers_, reason);
 }
 
@@ -310,11 +317,16 @@ void ControlSession::handle(const protocol::Open& request) {
   const auto& config = state_.config;
   // Every refusal is answered and logged (a flood of OPENs shows in the log).
   const auto refuse = [this](const protocol::Error& error) {
-    spdlog::warn("session {}: OPEN refused: {}", id_, protocol::escape_visible(error.text));
+    spdlog::warn("session {}: OPEN refused: {}", label(), protocol::escape_visible(error.text));
     answer(error);
   };
   using protocol::Error;
   using protocol::ErrorKind;
+  if (!request.with_token && tokens_required(tls_, state_.accounts != nullptr)) {
+    refuse(Error{ErrorKind::refused,
+                 "this server requires transfer tokens (send TOKEN: yes with OPEN)"});
+    return;
+  }
   if (open_ports_.size() >= config.max_open_ports) {
     refuse(Error{
         ErrorKind::limit,
@@ -364,7 +376,7 @@ void ControlSession::handle(const protocol::Open& request) {
   asio::co_spawn(
       socket_.get_executor(),
       [self = shared_from_this(), port] { return self->accept_transfer(port); },
-      log_failure(fmt::format("session {}: transfer port", id_)));
+      log_failure(fmt::format("session {}: transfer port", label())));
   const std::string opened = fmt::format("OPENED {}", port->port);
   answer(port->token
              ? format_message(opened, {{std::string(protocol::kTokenHeader), port->token->text()}})
@@ -373,17 +385,17 @@ void ControlSession::handle(const protocol::Open& request) {
 
 awaitable<void> ControlSession::accept_transfer(std::shared_ptr<OpenPort> port) {
   auto socket =
-      co_await accept_from_client(port, peer_address_, state_.config.transfer_timeout, id_);
+      co_await accept_from_client(port, peer_address_, state_.config.transfer_timeout, label());
   if (socket && port->slot) {
     ++transfers_;
-    start_transfer(std::move(*socket), state_, worker_, context(), std::move(*port->slot),
+    SessionContext transfer_context = context();
+    transfer_context.tls = tls_;
+    start_transfer(std::move(*socket), state_, worker_, transfer_context, std::move(*port->slot),
                    std::move(port->token));
     port->slot.reset();
   }
   std::erase(open_ports_, port);
 }
-
-}  // namespace
 
 void start_control_session(tcp::socket socket, ServerState& state, Worker& worker,
                            std::uint64_t session_id, std::string admitted_address) {

@@ -1,15 +1,12 @@
 #include "head_reader.hpp"
 
-#include <asio/use_awaitable.hpp>
-#include "use_nothrow.hpp"
-
 #include <algorithm>
 
 #include "ferry/protocol/limits.hpp"
 
 namespace ferryd {
 
-asio::awaitable<HeadRead> read_head(asio::ip::tcp::socket& socket, std::string& buffer,
+asio::awaitable<HeadRead> read_head(const ReadSome& read_some, std::string& buffer,
                                     std::size_t read_size, Watchdog& watchdog,
                                     std::chrono::seconds head_timeout) {
   using ferry::protocol::HeadEnd;
@@ -44,10 +41,9 @@ asio::awaitable<HeadRead> read_head(asio::ip::tcp::socket& socket, std::string& 
     const std::size_t old_size = buffer.size();
     const std::size_t room = std::min(read_size, kMaxHeadBytes + 1 - old_size);
     buffer.resize(old_size + room);
-    auto [ec, n] =
-        co_await socket.async_read_some(asio::buffer(buffer.data() + old_size, room), use_nothrow);
-    buffer.resize(old_size + n);
-    if (ec) {
+    const ferry::tls::Step got = co_await read_some(buffer.data() + old_size, room);
+    buffer.resize(old_size + got.bytes);
+    if (got.want != ferry::tls::Want::done) {
       result.started = !buffer.empty();
       result.outcome = HeadRead::Outcome::closed;
       co_return result;

@@ -12,6 +12,9 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
+#include "accounts.hpp"
 #include "adduser.hpp"
 #include "config.hpp"
 #include "ferry/version.hpp"
@@ -76,6 +79,11 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
                  "Listen on this address only (default: all interfaces, IPv4 and IPv6)");
   app.add_flag("--read-only", config.read_only,
                "Refuse every request that changes files (PUT, MKDIR, RMDIR, DELETE, RENAME)");
+  app.add_option("--users", config.users_file,
+                 "Users file (ferryd adduser): logins required, each user confined to its own "
+                 "folder (default: none, anyone may read and write the root)");
+  app.add_flag("--allow-plain-login", config.allow_plain_login,
+               "Accept LOGIN without TLS (the password crosses the network in clear)");
   app.add_option("--data-ports", data_ports,
                  "Range for transfer ports chosen by the server, e.g. 50000-50100");
   app.add_option("--transfer-timeout", transfer_timeout,
@@ -116,6 +124,19 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40));
   app.add_option("--threads", config.threads, "Worker threads (default: one per core)")
       ->check(CLI::Range(1u, 256u));
+  auto* tls_cert = app.add_option("--tls-cert", config.tls_cert,
+                                  "TLS certificate chain (PEM, the server's first); reloaded on "
+                                  "SIGHUP (default: a self-signed one made in --state-dir)")
+                       ->check(CLI::ExistingFile);
+  auto* tls_key = app.add_option("--tls-key", config.tls_key, "The private key of --tls-cert (PEM)")
+                      ->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
+  app.add_option("--state-dir", config.state_dir,
+                 "Folder for ferryd's own TLS key and certificate (default "
+                 "$XDG_STATE_HOME/ferryd or ~/.local/state/ferryd)");
+  app.add_flag("--require-tls", config.require_tls,
+               "Refuse plaintext clients (the seed's protocol) with an ERROR");
   app.add_option("--log-level", config.log_level,
                  "trace, debug, info, warn, error or off (default info)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -144,6 +165,20 @@ int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
   const auto canonical_root = std::filesystem::canonical(config.root, root_error);
   if (root_error) return usage_error("--root: " + config.root + ": " + root_error.message());
   config.root = canonical_root.string();
+  if (!config.users_file.empty()) {
+    ferryd::UsersFileRead users = ferryd::read_users_file(config.users_file);
+    if (!users.ok()) {
+      fmt::print(stderr, "ferryd: --users {}: {}\n", config.users_file, users.error);
+      return kUsageError;
+    }
+    if (users.readable_by_others) {
+      fmt::print(stderr,
+                 "ferryd: warning: --users {}: group or others may read it (the password "
+                 "hashes); chmod 600 it\n",
+                 config.users_file);
+    }
+    config.users = std::move(users.users);
+  }
 
   ferryd::block_stop_signals();  // before the first thread starts
   // Log lines are written by a thread of their own: a stderr that nobody reads (a full

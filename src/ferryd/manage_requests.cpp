@@ -95,9 +95,11 @@ ManageAnswer answer_manage_request(const SessionContext& context, const ManageRe
   return std::visit(Handlers{*context.root}, request);
 }
 
-std::string features_answer() {
-  return protocol::format_message(
-      "OK", {{"VERSION", std::to_string(kProtocolVersion)}, {"TOKENS", "yes"}});
+std::string features_answer(bool login_required) {
+  std::vector<protocol::Header> headers{{"VERSION", std::to_string(kProtocolVersion)},
+                                        {"TOKENS", "yes"}};
+  if (login_required) headers.push_back({"LOGIN", "required"});
+  return protocol::format_message("OK", headers);
 }
 
 }  // namespace ferryd

@@ -29,7 +29,8 @@ std::string describe(const ManageRequest& request);
 // session's checks (refusal_before) have passed.
 ManageAnswer answer_manage_request(const SessionContext& context, const ManageRequest& request);
 
-// The answer to FEATURES: `OK` and one header per capability.
-std::string features_answer();
+// The answer to FEATURES: `OK` and one header per capability; `LOGIN: required` only on a
+// server with users, so that an anonymous server's answer stays as it was.
+std::string features_answer(bool login_required = false);
 
 }  // namespace ferryd

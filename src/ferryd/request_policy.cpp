@@ -21,6 +21,7 @@ std::optional<Error> refusal_before(const SessionContext& context, bool changes_
     return Error{ErrorKind::root_removed, "the served directory was removed"};
   }
   if (changes_files && context.read_only) return Error{ErrorKind::read_only, "server is read-only"};
+  if (changes_files && context.user_read_only) return Error{ErrorKind::read_only, "read-only"};
   return std::nullopt;
 }
 

@@ -9,8 +9,9 @@
 
 namespace ferryd {
 
-// Why a request may not run, or nullopt: the served directory was removed (logged once per
-// server), or the request changes files on a read-only server.
+// Why a request may not run, or nullopt: the served directory (or the user's folder) was
+// removed (logged once per directory), or the request changes files on a read-only server
+// (`server is read-only`) or for a read-only user (`read-only`).
 std::optional<ferry::protocol::Error> refusal_before(const SessionContext& context,
                                                      bool changes_files);
 

@@ -153,6 +153,16 @@ class Server {
   awaitable<void> sweep(Worker& worker);
 
  private:
+  // SIGHUP: new connections take the certificate and key as they are now in their files;
+  // running ones keep theirs. A file that does not load keeps the running context.
+  void reload_tls() {
+    if (auto error = state_.tls.reload()) {
+      spdlog::error("SIGHUP: the TLS certificate was not reloaded: {}", *error);
+      return;
+    }
+    spdlog::info("SIGHUP: TLS certificate reloaded, key fingerprint {}", state_.tls.fingerprint());
+  }
+
   ServerState& state_;
   SpareDescriptor spare_;
 };
@@ -181,6 +191,13 @@ awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
     const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
     if (peer_ec) continue;  // already gone
     std::string address = normalize(peer.address()).to_string();
+    // An address locked out for failed logins is refused for a while (logged once, when the
+    // lock-out began: control_login.cpp).
+    if (auto locked_out = state_.accounts ? state_.login_failures.refusal(address) : std::nullopt) {
+      spdlog::debug("session {}: refused {}: {}", id, to_text(peer), *locked_out);
+      refuse_session(socket, *locked_out);
+      continue;
+    }
     if (const auto admission = state_.sessions.admit(address);
         admission != AddressLimits::Admission::admitted) {
       const std::string refusal = session_refusal(state_.sessions, admission, address);
@@ -209,7 +226,8 @@ awaitable<void> Server::shut_down(tcp::acceptor& acceptor,
                                   asio::posix::stream_descriptor& signals) {
   using asio::posix::stream_descriptor;
   int signal_number = 0;
-  while (signal_number == 0) {
+  while (signal_number == 0 || signal_number == SIGHUP) {
+    if (signal_number == SIGHUP) reload_tls();
     auto [ec] = co_await signals.async_wait(stream_descriptor::wait_read, use_nothrow);
     if (ec) co_return;
     signal_number = read_stop_signal(signals.native_handle());
@@ -259,9 +277,12 @@ awaitable<void> Server::shut_down(tcp::acceptor& acceptor,
 ServerConfig with_descriptor_budget(const ServerConfig& given) {
   ServerConfig config = given;
   const std::uint64_t descriptors = raise_descriptor_limit();
+  // The users' folders stay open for the server's life (accounts.hpp).
+  const std::uint64_t user_roots =
+      std::min<std::uint64_t>(descriptors, user_root_bound(config.users));
   const DescriptorBudget budget = plan_descriptors(
-      descriptors, config.max_sessions, config.max_sessions_given, config.max_transfers,
-      config.max_transfers_per_address, config.max_transfers_per_session);
+      descriptors - user_roots, config.max_sessions, config.max_sessions_given,
+      config.max_transfers, config.max_transfers_per_address, config.max_transfers_per_session);
   config.max_sessions = budget.sessions;
   config.max_transfers = budget.transfers;
   config.max_transfers_per_address = budget.transfers_per_address;
@@ -297,6 +318,11 @@ int run_server(const ServerConfig& given) {
     return 1;
   }
   state.root = std::move(*root);
+  if (const int status = start_logins(state); status != 0) return status;  // --users
+  if (auto error = state.tls.load(config)) {
+    spdlog::critical("{}", *error);
+    return 1;
+  }
   state.local_device = local_device(state.root.get());
   // Unfinished uploads of a server that was killed: swept in the background, so that a large
   // tree does not delay the start. Only files written before this start are touched.
@@ -345,6 +371,11 @@ int run_server(const ServerConfig& given) {
   spdlog::info("ferryd {} listening on {}{}, serving {}{}", ferry::kVersion, to_text(local),
                dual_stack ? " (IPv4 and IPv6)" : "", config.root,
                config.read_only ? " (read-only)" : "");
+  spdlog::info("TLS key fingerprint {} (identity {}); {}", state.tls.fingerprint(),
+               state.tls.origin(),
+               config.require_tls ? "plaintext clients are refused (--require-tls)"
+                                  : "plaintext clients are served too");
+  log_access(state);
   log_limits(config);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
 

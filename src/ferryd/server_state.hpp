@@ -12,23 +12,29 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
+#include "accounts.hpp"
 #include "address_limits.hpp"
 #include "config.hpp"
 #include "ferry/fs/fd.hpp"
 #include "file_threads.hpp"
+#include "login_checks.hpp"
+#include "login_failures.hpp"
 #include "pipe_pool.hpp"
+#include "server_tls.hpp"
 
 namespace ferryd {
 
-// A connection the server may have to close from outside: at shutdown, or (sweep) when
-// its deadline has passed.
+// A connection the server may have to close from outside: at shutdown, (sweep) when its
+// deadline has passed, or when its client address was locked out for failed logins.
 class Closable {
  public:
   virtual void close() = 0;
   virtual void sweep(std::chrono::steady_clock::time_point /*now*/) {}
+  virtual void close_if_from(const std::string& /*address*/, const std::string& /*reason*/) {}
 
  protected:
   ~Closable() = default;
@@ -82,6 +88,7 @@ struct ServerState {
   std::uint16_t pick_port_min = 0;  // where `OPEN 0` picks from: --data-ports, else the
   std::uint16_t pick_port_max = 0;  // kernel's ephemeral port range
   ferry::fs::Fd root;
+  ServerTls tls;  // the TLS context new connections take; SIGHUP reloads it
   // The root's device when it is on a local file system: a GET of a file on it whose names
   // are cached opens on the worker (local_files.hpp). nullopt: every GET on a file thread.
   std::optional<dev_t> local_device;
@@ -92,9 +99,16 @@ struct ServerState {
   std::atomic<std::size_t> transfers{0};  // connected transfer connections (for the drain)
   std::atomic<std::uint64_t> next_session_id{1};
   std::atomic<bool> stopping{false};
+  // --users: the users and their open folders, which every session and transfer of a user
+  // resolves in (null: anonymous). Outlives the workers, as the root does.
+  std::unique_ptr<const Accounts> accounts;
+  LoginFailures login_failures;  // counted only with users
   // Destroyed before the limits above: a handler still queued on a worker may end a
   // session, which gives back its places in `sessions` and `transfer_slots`.
   std::vector<std::unique_ptr<Worker>> workers;
+  // --users: the password checks, off the workers and bounded (login_checks.hpp). Stopped
+  // before the workers go: a check's completion is posted to its worker.
+  std::unique_ptr<LoginChecks> login_checks;
   // Waits on the file system, off the workers (and joined before they go: a job's completion
   // is posted to its worker): every version-2 request, GET's open, PUT's
   // start and commit, listing batches, reading a cold file ahead, disk-bound drains, the

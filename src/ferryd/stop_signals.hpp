@@ -1,4 +1,5 @@
-// SIGINT and SIGTERM, taken as data from a signalfd instead of by a handler.
+// SIGINT and SIGTERM (stop) and SIGHUP (reload the TLS certificate), taken as data from a
+// signalfd instead of by a handler.
 //
 // main() blocks both before it starts any thread, so every thread inherits them blocked and
 // none is ever interrupted by them; a signal sent at any moment stays pending until the
@@ -10,14 +11,14 @@
 
 namespace ferryd {
 
-// Blocks SIGINT and SIGTERM in the calling thread and in the threads it starts afterwards.
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and in the threads it starts afterwards.
 void block_stop_signals();
 
-// A non-blocking signalfd that is readable while SIGINT or SIGTERM is pending; -1 (errno set)
+// A non-blocking signalfd that is readable while one of them is pending; -1 (errno set)
 // on failure.
 int open_stop_signal_fd();
 
-// Takes one pending stop signal from that descriptor: its number, or 0 when none is pending.
+// Takes one pending signal from that descriptor: its number, or 0 when none is pending.
 int read_stop_signal(int fd);
 
 }  // namespace ferryd

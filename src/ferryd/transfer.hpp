@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "channel.hpp"
 #include "ferry/fs/file_ops.hpp"
 #include "ferry/protocol/errors.hpp"
 #include "ferry/protocol/message.hpp"
@@ -68,6 +69,20 @@ class Transfer final : public Closable {
   asio::awaitable<Received> receive(ferry::fs::Upload& upload, std::uint64_t size,
                                     std::uint64_t& received);
   asio::awaitable<Outcome> list(const ferry::protocol::Ls& request);
+  // GET's windows: makes sure the one starting at `at` is in the page cache, reading it in
+  // on a file thread when it is not; sets `window_end`. The reason when it cannot.
+  asio::awaitable<std::string> cache_window(int file_fd, std::uint64_t at, std::uint64_t size,
+                                            std::uint64_t& window_end);
+
+  // The connection's bytes, plaintext or TLS (transfer_tls.cpp): each step waits for the
+  // socket's readiness as it needs.
+  asio::awaitable<ferry::tls::Step> open_channel();
+  asio::awaitable<ferry::tls::Step> read_some(char* data, std::size_t size);
+  asio::awaitable<bool> write_all(std::string_view data);
+  // GET's and PUT's data over TLS: through OpenSSL's buffers (or kTLS's sendfile).
+  asio::awaitable<Outcome> send_over_tls(int file_fd, std::uint64_t size);
+  asio::awaitable<Received> receive_over_tls(ferry::fs::Upload& upload, std::uint64_t size,
+                                             std::uint64_t& received);
   // Answers `ERROR <text>` (the edge where a typed error becomes text), then drains.
   asio::awaitable<Outcome> refuse(ferry::protocol::Error error);
   asio::awaitable<bool> send(const std::string& text);
@@ -83,10 +98,11 @@ class Transfer final : public Closable {
   std::string cause(std::string_view what) const;
 
   asio::ip::tcp::socket socket_;
+  Channel channel_;     // plaintext or TLS, on socket_
   ServerState& state_;  // the file threads and the counters; never the root or permissions
   Worker& worker_;
   SessionContext context_;
-  std::uint64_t session_id_;
+  SessionLabel session_id_;  // the log's name of the session: its id, and its user
   TransferSlot slot_;
   std::optional<TransferToken> token_;  // the one the request must present, if any
   Watchdog watchdog_;

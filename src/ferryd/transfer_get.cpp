@@ -84,37 +84,18 @@ awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
     co_return outcome;
   }
 
+  if (channel_.is_tls()) co_return co_await send_over_tls(file_fd, size);
+
   if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);  // an ioctl each time
   const int socket_fd = socket_.native_handle();
   off_t offset = 0;
   std::uint64_t window_end = 0;  // bytes before it are known to be cached
   while (outcome.bytes < size) {
     if (outcome.bytes >= window_end) {
-      const std::uint64_t length = std::min(size - outcome.bytes, kCacheWindow);
-      const bool cached = is_cached(file_fd, outcome.bytes, length);
-      if (!cached) {
-        pause_rate();
-        const std::uint64_t from = outcome.bytes;
-        const int error = co_await on_file_thread(
-            state_, [file_fd, from, length] { return read_into_cache(file_fd, from, length); });
-        resume_rate();
-        // Closed meanwhile (the shutdown): socket_fd's number may be another file's by now.
-        if (!socket_.is_open()) {
-          outcome.error = cause("connection closed");
-          co_return outcome;
-        }
-        if (error != 0) {
-          outcome.error = std::string("cannot read the file: ") + ferry::util::errno_text(error);
-          co_return outcome;
-        }
-      }
-      window_end = outcome.bytes + length;
-      // A cold file: the kernel reads the next window ahead while this one is sent, so
-      // that the disk and the network work at once.
-      if (!cached && window_end < size) {
-        ::posix_fadvise(file_fd, static_cast<off_t>(window_end),
-                        static_cast<off_t>(std::min(size - window_end, kCacheWindow)),
-                        POSIX_FADV_WILLNEED);
+      std::string error = co_await cache_window(file_fd, outcome.bytes, size, window_end);
+      if (!error.empty()) {
+        outcome.error = std::move(error);
+        co_return outcome;
       }
     }
     using State = ferry::net::SendStep::State;
@@ -144,6 +125,31 @@ awaitable<Outcome> Transfer::get(const ferry::protocol::Get& request) {
     }
   }
   co_return outcome;  // run() closes: the FIN follows the data
+}
+
+awaitable<std::string> Transfer::cache_window(int file_fd, std::uint64_t at, std::uint64_t size,
+                                              std::uint64_t& window_end) {
+  const std::uint64_t length = std::min(size - at, kCacheWindow);
+  const bool cached = is_cached(file_fd, at, length);
+  if (!cached) {
+    pause_rate();
+    const int error = co_await on_file_thread(
+        state_, [file_fd, at, length] { return read_into_cache(file_fd, at, length); });
+    resume_rate();
+    // Closed meanwhile (the shutdown): the socket's number may be another file's by now.
+    if (!socket_.is_open()) co_return cause("connection closed");
+    if (error != 0)
+      co_return std::string("cannot read the file: ") + ferry::util::errno_text(error);
+  }
+  window_end = at + length;
+  // A cold file: the kernel reads the next window ahead while this one is sent, so that the
+  // disk and the network work at once.
+  if (!cached && window_end < size) {
+    ::posix_fadvise(file_fd, static_cast<off_t>(window_end),
+                    static_cast<off_t>(std::min(size - window_end, kCacheWindow)),
+                    POSIX_FADV_WILLNEED);
+  }
+  co_return std::string();
 }
 
 }  // namespace ferryd

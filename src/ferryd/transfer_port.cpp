@@ -86,7 +86,7 @@ std::optional<Error> bind_transfer_port(OpenPort& port, const asio::ip::address&
 asio::awaitable<std::optional<tcp::socket>> accept_from_client(std::shared_ptr<OpenPort> port,
                                                                asio::ip::address client,
                                                                std::chrono::seconds timeout,
-                                                               std::uint64_t session_id) {
+                                                               SessionLabel session_id) {
   port->timer.expires_after(timeout);
   port->timer.async_wait([weak = std::weak_ptr(port)](const std::error_code& ec) {
     if (ec) return;

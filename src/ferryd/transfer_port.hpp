@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "ferry/protocol/errors.hpp"
+#include "session_context.hpp"
 #include "transfer_slot.hpp"
 #include "transfer_token.hpp"
 
@@ -49,9 +50,9 @@ std::optional<ferry::protocol::Error> bind_transfer_port(OpenPort& port,
 
 // Accepts until a connection from `client` arrives (others are closed and logged) or the
 // port closes: after `timeout`, or when its owner closes the acceptor. The client's socket,
-// or nullopt.
+// or nullopt. `session_id` names the session in the log lines.
 asio::awaitable<std::optional<asio::ip::tcp::socket>> accept_from_client(
     std::shared_ptr<OpenPort> port, asio::ip::address client, std::chrono::seconds timeout,
-    std::uint64_t session_id);
+    SessionLabel session_id);
 
 }  // namespace ferryd

@@ -105,6 +105,7 @@ awaitable<Transfer::Received> Transfer::receive(ferry::fs::Upload& upload, std::
   }
   received = buffer_.size();
   buffer_ = {};
+  if (channel_.is_tls()) co_return co_await receive_over_tls(upload, size, received);
 
   // A write into the page cache of a disk can wait for the disk (the kernel throttles a
   // writer that dirties pages faster than the disk takes them: a 3 GiB PUT onto this

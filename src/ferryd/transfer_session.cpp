@@ -44,10 +44,11 @@ std::string ok_with_size(std::uint64_t size) {
 Transfer::Transfer(tcp::socket socket, ServerState& state, Worker& worker, SessionContext context,
                    TransferSlot slot, std::optional<TransferToken> token)
     : socket_(std::move(socket)),
+      channel_(socket_.native_handle(), 0),
       state_(state),
       worker_(worker),
       context_(context),
-      session_id_(context.session_id),
+      session_id_(context.label()),
       slot_(std::move(slot)),
       token_(std::move(token)),
       watchdog_(socket_.get_executor(), [this] { window_ended(); }),
@@ -100,8 +101,14 @@ awaitable<void> Transfer::run() {
   const auto& config = state_.config;
   start_window();
 
-  HeadRead head = co_await read_head(socket_, buffer_, ferry::protocol::kMaxHeadBytes, watchdog_,
-                                     config.head_timeout);
+  // The TLS handshake, when it is one: the rate floor's windows bound it.
+  const ferry::tls::Step opened = co_await open_channel();
+  HeadRead head;
+  if (opened.want == ferry::tls::Want::done) {
+    const ReadSome reader = [this](char* data, std::size_t size) { return read_some(data, size); };
+    head = co_await read_head(reader, buffer_, ferry::protocol::kMaxHeadBytes, watchdog_,
+                              config.head_timeout);
+  }
   std::string verb = "-";
   std::string path;
   Outcome outcome;
@@ -110,7 +117,16 @@ awaitable<void> Transfer::run() {
   // and costs 20 % fewer segments in all (docs/DESIGN.md).
   const int on = 1;
   ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-  if (head.outcome == HeadRead::Outcome::closed) {
+  if (opened.want != ferry::tls::Want::done) {
+    outcome.error = cause(opened.want == ferry::tls::Want::failed
+                              ? "TLS handshake failed: " + opened.error
+                              : std::string("closed before a complete request"));
+  } else if (context_.tls && !channel_.is_tls()) {
+    // Its session is encrypted: neither the token nor the data may cross in clear.
+    protocol::Error plaintext{protocol::ErrorKind::refused,
+                              "this transfer connection must use TLS, as its session does"};
+    outcome = co_await refuse(std::move(plaintext));
+  } else if (head.outcome == HeadRead::Outcome::closed) {
     outcome.error = cause("closed before a complete request");
   } else if (head.outcome == HeadRead::Outcome::malformed) {
     // Built outside the co_await expression: GCC 12 destroys a braced temporary in one twice.
@@ -132,14 +148,18 @@ awaitable<void> Transfer::run() {
   // alone resets the connection when the client sent bytes nobody read, and that reset
   // would discard the held answer instead of sending it.
   asio::error_code ignored;
+  channel_.close_notify();
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   close();
 
   const std::chrono::duration<double> took = Clock::now() - started;
-  const std::string what =
-      fmt::format("session {}: {} \"{}\" {} bytes in {:.3f} s", session_id_,
-                  ferry::protocol::escape_visible(verb), ferry::protocol::escape_visible(path),
-                  outcome.bytes, took.count());
+  const ferry::tls::Session* tls = channel_.tls();
+  const std::string what = fmt::format(
+      "session {}: {} \"{}\" {} bytes in {:.3f} s{}", session_id_,
+      ferry::protocol::escape_visible(verb), ferry::protocol::escape_visible(path), outcome.bytes,
+      took.count(),
+      tls == nullptr ? ""
+                     : (tls->resumed() ? " over TLS (resumed)" : " over TLS (full handshake)"));
   if (outcome.error.empty()) {
     spdlog::info("{}: ok", what);
   } else {
@@ -164,9 +184,7 @@ awaitable<Outcome> Transfer::dispatch(const protocol::Message& message, std::str
 }
 
 awaitable<bool> Transfer::send(const std::string& text) {
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(text), use_nothrow);
-  moved(n);
-  co_return !ec;
+  co_return co_await write_all(text);
 }
 
 // Answers ERROR, half-closes, and drains what the client may still be sending, bounded in
@@ -176,15 +194,16 @@ awaitable<Outcome> Transfer::refuse(protocol::Error error) {
   const std::string answer = protocol::render(error);
   if (co_await send(answer)) {
     asio::error_code ec;
+    channel_.close_notify();
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     draining_ = true;
     watchdog_.expire_after(kDrainTime);
     std::vector<char> sink(std::size_t{16} * 1024);
     std::size_t drained = 0;
     while (drained < kDrainLimit) {
-      auto [read_ec, n] = co_await socket_.async_read_some(asio::buffer(sink), use_nothrow);
-      if (read_ec) break;
-      drained += n;
+      const ferry::tls::Step got = co_await read_some(sink.data(), sink.size());
+      if (got.want != ferry::tls::Want::done) break;
+      drained += got.bytes;
     }
   }
   outcome.error = std::move(error.text);
@@ -193,7 +212,7 @@ awaitable<Outcome> Transfer::refuse(protocol::Error error) {
 
 void start_transfer(tcp::socket socket, ServerState& state, Worker& worker, SessionContext context,
                     TransferSlot slot, std::optional<TransferToken> token) {
-  const std::uint64_t session_id = context.session_id;
+  const SessionLabel session_id = context.label();
   auto transfer = std::make_shared<Transfer>(std::move(socket), state, worker, context,
                                              std::move(slot), std::move(token));
   asio::co_spawn(

@@ -106,6 +106,7 @@ UsersParse parse_users(std::string_view text) {
       result.error = std::move(error);
       return false;
     }
+    user.line = number;
     result.users.push_back(std::move(user));
     return true;
   });

@@ -23,6 +23,7 @@ struct User {
   std::string password_hash;
   bool read_only = false;
   std::string root = ".";
+  std::size_t line = 0;  // where parse_users found it (from 1), for the messages at start
 };
 
 struct UsersParse {

@@ -40,6 +40,47 @@ MAX_READ = 64 << 20  # bytes: the bound of every read-to-EOF
 HEAD_LIMIT = 1 << 20
 TEMPORARY_PREFIX = ".ferry-tmp-"
 LISTEN_RE = re.compile(r"listening on \S+:(\d+)")
+FINGERPRINT_RE = re.compile(r"TLS key fingerprint (SHA256:[A-Za-z0-9+/]+)")
+
+# The clients of this process keep their known_hosts here, never in the user's own folder.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="ferry-e2e-config-")
+
+
+def known_hosts_path():
+    return os.path.join(os.environ["XDG_CONFIG_HOME"], "ferry", "known_hosts")
+
+
+def trust(port, fingerprint, hosts=("127.0.0.1", "localhost", "::1")):
+    """Records `fingerprint` for `hosts` at `port` in the clients' known_hosts, as a user who
+    accepted the key at first contact; lines of the same host and port are replaced."""
+    path = known_hosts_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        lines = []
+    names = set(hosts)
+    kept = [line for line in lines
+            if not (len(line.split()) == 3 and line.split()[0] in names
+                    and line.split()[1] == str(port))]
+    kept += ["%s %d %s" % (host, port, fingerprint) for host in hosts]
+    with open(path, "w") as f:
+        f.write("\n".join(kept) + "\n")
+
+
+def forget(port, hosts=("127.0.0.1", "localhost", "::1")):
+    """Removes the lines of `hosts` at `port` from the clients' known_hosts."""
+    path = known_hosts_path()
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lines = f.read().splitlines()
+    kept = [line for line in lines
+            if not (len(line.split()) == 3 and line.split()[0] in hosts
+                    and line.split()[1] == str(port))]
+    with open(path, "w") as f:
+        f.write("".join(line + "\n" for line in kept))
 ENTRY_RE = re.compile(rb"^([dflo]) (\d+) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (.+)$")
 
 
@@ -48,14 +89,20 @@ ENTRY_RE = re.compile(rb"^([dflo]) (\d+) (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (.+)$
 class Ferryd:
     """One ferryd process. Its stderr is collected by a thread into `lines`."""
 
-    def __init__(self, root, options=(), start_timeout=10.0, prefix=()):
+    def __init__(self, root, options=(), start_timeout=10.0, prefix=(), trusted=True):
         """`prefix`: a command that execs ferryd in place (`prlimit --nofile=N:N`,
-        `setpriv --reuid=...`), so that the PID stopped is still ferryd's."""
+        `setpriv --reuid=...`), so that the PID stopped is still ferryd's. `trusted`: its
+        TLS key goes into the clients' known_hosts (as if accepted at first contact)."""
         self.root = root
         self.options = list(options)
         # Loopback only, unless the test names the address itself.
         if "--bind" not in self.options:
             self.options = ["--bind", LOOPBACK] + self.options
+        # Its own TLS identity, made for this server and removed at its end.
+        self.own_state_dir = None
+        if "--state-dir" not in self.options and "--tls-cert" not in self.options:
+            self.own_state_dir = tempfile.mkdtemp(prefix="ferryd-state-")
+            self.options += ["--state-dir", self.own_state_dir]
         self.lines = []
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -69,6 +116,10 @@ class Ferryd:
             self.kill()
             raise RuntimeError("ferryd did not say where it listens:\n" + self.log())
         self.port = int(match.group(1))
+        printed = self.wait_log(FINGERPRINT_RE, start_timeout)
+        self.fingerprint = printed.group(1) if printed else None
+        if trusted and self.fingerprint:
+            trust(self.port, self.fingerprint)
 
     def _read_log(self):
         for raw in self.proc.stderr:
@@ -109,6 +160,8 @@ class Ferryd:
         self._reader.join(2.0)
         if not self._reader.is_alive():
             self.proc.stderr.close()
+        if self.own_state_dir:
+            shutil.rmtree(self.own_state_dir, ignore_errors=True)
         return status
 
     def kill(self):

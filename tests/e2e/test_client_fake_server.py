@@ -170,7 +170,9 @@ class ClientTest(unittest.TestCase):
 
     def ferry(self, *args, stdin=None, port=None):
         port = self.server.port if port is None else port
-        return subprocess.run([FERRY, "127.0.0.1", str(port), *args], cwd=self.work,
+        # --plain: the fake server speaks the protocol in clear only (test_tls.py covers the
+        # fallback to such a server).
+        return subprocess.run([FERRY, "--plain", "127.0.0.1", str(port), *args], cwd=self.work,
                               input=stdin if stdin is not None else b"",
                               capture_output=True, timeout=RUN_TIMEOUT)
 

@@ -142,7 +142,8 @@ class CancelTransferTest(ServerTestCase):
         self.write("notes.txt", b"some notes\n")
         self.proxy = ThrottlingProxy(self.port)
         self.addCleanup(self.proxy.stop)  # also when setUp ends early (a skip)
-        self.client = PtyClient(["127.0.0.1", str(self.proxy.port)], cwd=self.local)
+        # --plain: the proxy reads the control connection's answers.
+        self.client = PtyClient(["--plain", "127.0.0.1", str(self.proxy.port)], cwd=self.local)
         self.addCleanup(self.client.close)
         if not self.client.has_ctty:
             self.skipTest("no setsid(1) to give the client a controlling terminal")

@@ -56,7 +56,8 @@ class PrefetchAgainstFerrydTest(ServerTestCase):
         proxy = ThrottlingProxy(self.port, rate=MIB)  # 4 s for the GET
         self.addCleanup(proxy.stop)
         start = time.monotonic()
-        result = run_client(["--timeout", "10", "127.0.0.1", str(proxy.port)],
+        # --plain: the proxy reads the control connection's answers.
+        result = run_client(["--plain", "--timeout", "10", "127.0.0.1", str(proxy.port)],
                             input="get big.bin\nget small.txt\nls\n", cwd=self.local,
                             timeout=60)
         elapsed = time.monotonic() - start
@@ -142,7 +143,7 @@ class PrefetchTimingTest(unittest.TestCase):
         return self.server.control_messages.count(OPEN)
 
     def ferry(self, *args, stdin=b""):
-        return subprocess.run([ferrytest.FERRY, "--timeout", "5", "127.0.0.1",
+        return subprocess.run([ferrytest.FERRY, "--plain", "--timeout", "5", "127.0.0.1",
                                str(self.server.port), *args],
                               cwd=self.work, input=stdin, capture_output=True, timeout=30)
 

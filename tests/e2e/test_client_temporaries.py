@@ -65,7 +65,8 @@ class ClientTemporariesTest(ServerTestCase):
         proxy = ferrytest.ThrottlingProxy(self.port, rate=4 << 20)
         self.addCleanup(proxy.stop)
         proc = ferrytest.subprocess.Popen(
-            [ferrytest.FERRY, "-q", "-c", "get big.bin copy.bin", "127.0.0.1", str(proxy.port)],
+            [ferrytest.FERRY, "--plain", "-q", "-c", "get big.bin copy.bin", "127.0.0.1",
+             str(proxy.port)],
             cwd=self.root, stdin=ferrytest.subprocess.DEVNULL,
             stdout=ferrytest.subprocess.DEVNULL, stderr=ferrytest.subprocess.PIPE)
         self.addCleanup(lambda: proc.poll() is None and proc.kill())

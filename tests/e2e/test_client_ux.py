@@ -78,7 +78,9 @@ class ForeignServerTest(unittest.TestCase):
             else:
                 result = run_client(["-c", "ls", "127.0.0.1", str(server.port)], timeout=10)
                 status, output = result.returncode, result.stderr
-            self.assertLess(time.monotonic() - start, 1.0)
+            # At first contact the TLS ClientHello goes first: a server that stays silent on it
+            # costs up to a second before the plaintext attempt that names it.
+            self.assertLess(time.monotonic() - start, 2.0)
             self.assertEqual(status, 2, output)
             self.assertIn("ferry: 127.0.0.1 port %d is %s, not a ferry server" % (server.port, what),
                           output)
@@ -172,9 +174,9 @@ class PromptTest(ServerTestCase):
             self.client.close()
         super().tearDown()
 
-    def start(self, port=None, columns=200):
-        self.client = PtyClient(["127.0.0.1", str(port or self.port)], cwd=self.local,
-                                columns=columns)
+    def start(self, port=None, columns=200, plain=False):
+        self.client = PtyClient((["--plain"] if plain else []) + ["127.0.0.1", str(port or self.port)],
+                                cwd=self.local, columns=columns)
         self.client.expect(PROMPT)
         return self.client
 
@@ -215,7 +217,7 @@ class PromptTest(ServerTestCase):
         self.write("slow.bin", os.urandom(size))
         proxy = ThrottlingProxy(self.port, rate=80 * 1024)
         try:
-            client = self.start(port=proxy.port, columns=40)
+            client = self.start(port=proxy.port, columns=40, plain=True)  # the proxy reads heads
             start = len(client.raw)
             client.send_line("get slow.bin")
             client.expect(r"received slow\.bin: %d bytes" % size, timeout=20)

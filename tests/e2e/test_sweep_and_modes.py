@@ -11,6 +11,7 @@
 import os
 import shutil
 import stat
+import tempfile
 import time
 
 import ferrytest
@@ -27,9 +28,14 @@ class UnprivilegedFerryd(Ferryd):
     `setpriv`, which execs ferryd in place (so the PID the harness stops is ferryd's)."""
 
     def __init__(self, root, setpriv, options=(), start_timeout=10.0):
+        # A state folder the unprivileged server can make its TLS identity in.
+        state = tempfile.mkdtemp(prefix="ferryd-state-")
+        os.chown(state, UNPRIVILEGED, UNPRIVILEGED)
+        options = list(options) + ["--state-dir", state]
         super().__init__(root, options, start_timeout,
                          prefix=[setpriv, "--reuid=%d" % UNPRIVILEGED,
                                  "--regid=%d" % UNPRIVILEGED, "--clear-groups", "--"])
+        self.own_state_dir = state  # removed at stop
 
 
 def make_old(path):

@@ -16,3 +16,15 @@ TEST(ProtocolTrace, Printable) {
                                  "b\n\n"),
             "< ERROR no such file: a\\u202eb\n");
 }
+
+TEST(ProtocolTrace, PasswordMasked) {
+  EXPECT_EQ(client::format_trace("> ", "FEATURES\n\nLOGIN\nUSER: alice\nPASSWORD: s3cret pw\n\n"),
+            "> FEATURES\n> LOGIN\n> USER: alice\n> PASSWORD: ********\n");
+  // Any case, no space after the colon, an empty value: never shown, never its length.
+  EXPECT_EQ(client::format_trace("> ", "LOGIN\npassword:x\n\n"), "> LOGIN\n> PASSWORD: ********\n");
+  EXPECT_EQ(client::format_trace("> ", "LOGIN\nPassword: \n\n"), "> LOGIN\n> PASSWORD: ********\n");
+  // Only that header: a name or a value that merely holds the word is shown.
+  EXPECT_EQ(client::format_trace("> ", "LS PASSWORD: x\n\n"), "> LS PASSWORD: x\n");
+  EXPECT_EQ(client::format_trace("> ", "GET\nFILENAME: PASSWORD: x\n\n"),
+            "> GET\n> FILENAME: PASSWORD: x\n");
+}

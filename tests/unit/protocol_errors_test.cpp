@@ -26,6 +26,8 @@ TEST(Errors, AboutAPath) {
 TEST(Errors, KindNames) {
   EXPECT_EQ(kind_name(ErrorKind::not_found), "not_found");
   EXPECT_EQ(kind_name(ErrorKind::served_root), "served_root");
+  EXPECT_EQ(kind_name(ErrorKind::login), "login");
+  EXPECT_EQ(kind_name(ErrorKind::malformed), "malformed");
   EXPECT_EQ(kind_name(ErrorKind::unknown_command), "unknown_command");
   EXPECT_EQ(kind_name(ErrorKind::io), "io");
 }

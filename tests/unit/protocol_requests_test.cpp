@@ -140,6 +140,36 @@ TEST(ControlRequests, OpenAsksForATokenWithTokenYes) {
   EXPECT_EQ(f.error.text, "bad TOKEN header: no (expected yes)");
 }
 
+TEST(ControlRequests, LoginTakesUserAndPasswordAsTheyAre) {
+  const Login login = control<Login>("LOGIN\nUSER: alice\nPASSWORD: correct horse \n\n");
+  EXPECT_TRUE(login.well_formed);
+  EXPECT_EQ(login.user, "alice");
+  EXPECT_EQ(login.password, "correct horse ");  // trailing spaces kept, as for any value
+  // Not escaped, matched case-insensitively, headers in any order, unknown ones ignored.
+  const Login other = control<Login>("login\npassword:a\\x41\nX-Y: z\nuser: bob\n\n");
+  EXPECT_TRUE(other.well_formed);
+  EXPECT_EQ(other.user, "bob");
+  EXPECT_EQ(other.password, "a\\x41");
+  EXPECT_TRUE(control<Login>("LOGIN\nUSER: alice\nPASSWORD:\n\n").well_formed);
+  EXPECT_FALSE(changes_files(ControlRequest{Login{}}));
+  EXPECT_EQ(verb_of(ControlRequest{Login{}}), "LOGIN");
+}
+
+TEST(ControlRequests, AMalformedLoginIsStillALoginNeverAFailure) {
+  // Whatever is wrong, the session answers `login failed` after the same check: the parser
+  // never answers for it.
+  for (const std::string_view text :
+       {"LOGIN\n\n", "LOGIN\nUSER: alice\n\n", "LOGIN\nPASSWORD: x\n\n",
+        "LOGIN\nUSER:\nPASSWORD: x\n\n", "LOGIN alice\nUSER: alice\nPASSWORD: x\n\n"}) {
+    EXPECT_FALSE(control<Login>(text).well_formed) << text;
+  }
+  // `LOGIN ` (verb, space, nothing) has an empty argument, the same as none.
+  EXPECT_TRUE(control<Login>("LOGIN \nUSER: alice\nPASSWORD: x\n\n").well_formed);
+  const Login partial = control<Login>("LOGIN\nPASSWORD: secret\n\n");
+  EXPECT_EQ(partial.user, "");
+  EXPECT_EQ(partial.password, "secret");
+}
+
 TEST(ControlRequests, PathRequests) {
   EXPECT_EQ(control<Stat>("STAT docs/a.txt\n\n").path, "docs/a.txt");
   EXPECT_EQ(control<Stat>("STAT\n\n").path, "");

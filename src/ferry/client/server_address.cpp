@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "ferry/client/login_request.hpp"
+
 namespace ferry::client {
 namespace {
 
@@ -71,25 +73,56 @@ ServerAddress split_host_port(std::string_view text) {
   return address;
 }
 
+// Why `user` cannot be logged in as, or nullopt.
+std::optional<std::string> refuse_user(std::string_view user) {
+  if (user.empty()) return "empty user name";
+  if (user.find(':') != std::string_view::npos) {
+    return "a ':' in the user name (a password is never taken from the command line: ferry "
+           "asks for it, or reads ~/.netrc or --password-file)";
+  }
+  return refuse_login_value("the user name", user);
+}
+
+// Splits `USER@` off `rest`, the user percent-decoded when `decode`; an error text or "".
+std::string take_user(std::string_view& rest, bool decode, std::optional<std::string>& user) {
+  const std::size_t at = rest.rfind('@');
+  if (at == std::string_view::npos) return "";
+  const std::string_view raw = rest.substr(0, at);
+  rest.remove_prefix(at + 1);
+  if (decode) {
+    user = percent_decode(raw);
+    if (!user) return "bad %-escape in the user name of the address";
+  } else {
+    user = std::string(raw);
+  }
+  return refuse_user(*user).value_or("");
+}
+
 }  // namespace
 
 ServerAddress parse_server_address(std::string_view first,
                                    const std::optional<std::string>& second) {
   ServerAddress address;
+  std::optional<std::string> user;
   if (first.starts_with(kScheme)) {
     std::string_view rest = first.substr(kScheme.size());
     const std::size_t slash = rest.find('/');
     const std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash);
     rest = rest.substr(0, slash);
+    // (Not quoting the address: what it holds before '@' may be a password.)
+    if (auto error = take_user(rest, true, user); !error.empty()) return failure(error);
     address = split_host_port(rest);
     if (!address.ok()) return address;
     const auto decoded = percent_decode(path);
     if (!decoded) return failure("bad %-escape in the path of " + std::string(first));
     address.directory = *decoded;
   } else {
-    address = split_host_port(first);
+    std::string_view rest = first;
+    if (auto error = take_user(rest, false, user); !error.empty()) return failure(error);
+    address = split_host_port(rest);
     if (!address.ok()) return address;
   }
+  address.user = std::move(user);
   if (second) {
     if (!address.port.empty())
       return failure("the port is given twice: " + std::string(first) + " and " + *second);
@@ -100,6 +133,22 @@ ServerAddress parse_server_address(std::string_view first,
   }
   if (!valid_port(address.port)) return failure("bad port " + address.port + " (expected 1-65535)");
   return address;
+}
+
+UserChoice choose_user(const ServerAddress& address, const std::optional<std::string>& option) {
+  UserChoice choice;
+  if (option) {
+    if (auto refusal = refuse_user(*option)) {
+      choice.error = "--user: " + *refusal;
+      return choice;
+    }
+    if (address.user && *address.user != *option) {
+      choice.error = "the user is given twice: --user " + *option + " and " + *address.user + "@";
+      return choice;
+    }
+  }
+  choice.user = option ? option : address.user;
+  return choice;
 }
 
 }  // namespace ferry::client

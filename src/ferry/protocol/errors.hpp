@@ -27,6 +27,7 @@ enum class ErrorKind {
   busy,             // the server's own capacity (ports, listings, transfers in all)
   limit,            // a per-session or per-address limit
   refused,          // a request refused by policy (a port outside the range, ...)
+  login,            // a login required first, failed, or not possible now (a server with users)
   malformed,        // a request that breaks the grammar: bad headers, bad escape, bad port
   unknown_command,  // a verb this connection does not know
   io,               // anything else the system reported

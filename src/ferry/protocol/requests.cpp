@@ -132,6 +132,17 @@ ControlParsed parse_features(const Message& /*message*/) {
   return Features{};
 }
 
+ControlParsed parse_login(const Message& message) {
+  const std::string* user = message.header(kUserHeader);
+  const std::string* password = message.header(kPasswordHeader);
+  Login login;
+  login.well_formed =
+      user != nullptr && !user->empty() && password != nullptr && argument_of(message).empty();
+  if (user != nullptr) login.user = *user;
+  if (password != nullptr) login.password = *password;
+  return login;
+}
+
 template <class Request>
 ControlParsed parse_argument_path(const Message& message) {
   return with_path<Request, ControlParsed>(decode_path(message, argument_of(message)));
@@ -163,6 +174,7 @@ constexpr std::array kControlVerbs{
     Verb<ControlRequest>{Open::kVerb, parse_open},
     Verb<ControlRequest>{Quit::kVerb, parse_quit},
     Verb<ControlRequest>{Features::kVerb, parse_features},
+    Verb<ControlRequest>{Login::kVerb, parse_login},
     Verb<ControlRequest>{Stat::kVerb, parse_argument_path<Stat>},
     Verb<ControlRequest>{Mkdir::kVerb, parse_argument_path<Mkdir>},
     Verb<ControlRequest>{Rmdir::kVerb, parse_argument_path<Rmdir>},

@@ -53,6 +53,16 @@ struct Features {
   static constexpr std::string_view kVerb = "FEATURES";
   static constexpr bool kChangesFiles = false;
 };
+// LOGIN on a server with users. Never a RequestFailure: whatever is wrong with it, the
+// answer is the same `ERROR login failed`, after the same password check (PROTOCOL.md,
+// "LOGIN"); `well_formed` says whether USER and PASSWORD were there to check.
+struct Login {
+  static constexpr std::string_view kVerb = "LOGIN";
+  static constexpr bool kChangesFiles = false;
+  std::string user;
+  std::string password;
+  bool well_formed = false;  // USER (not empty) and PASSWORD given, no argument
+};
 struct Stat {
   static constexpr std::string_view kVerb = "STAT";
   static constexpr bool kChangesFiles = false;
@@ -82,7 +92,8 @@ struct Rename {
 };
 
 using TransferRequest = std::variant<Get, Put, Ls>;
-using ControlRequest = std::variant<Open, Quit, Features, Stat, Mkdir, Rmdir, Delete, Rename>;
+using ControlRequest =
+    std::variant<Open, Quit, Features, Login, Stat, Mkdir, Rmdir, Delete, Rename>;
 
 // A head that is not a usable request: the answer's error, and what the log line shows.
 struct RequestFailure {
@@ -120,6 +131,9 @@ class Parsed {
 Parsed<TransferRequest> parse_transfer_request(const Message& message);
 // The header a transfer request presents its token in, and OPEN asks for one with.
 inline constexpr std::string_view kTokenHeader = "TOKEN";
+// The headers of LOGIN.
+inline constexpr std::string_view kUserHeader = "USER";
+inline constexpr std::string_view kPasswordHeader = "PASSWORD";
 Parsed<ControlRequest> parse_control_request(const Message& message);
 
 template <class Variant>
