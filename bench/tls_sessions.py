@@ -12,6 +12,9 @@
    median time from connect to the first answer.
 3. Small files: --files (2,000) GETs of 1 KiB files in one ferry session (a script), over
    TLS and in plaintext (--plain): files/s, --repeats (3) times, median.
+4. Logins: --logins (200) TLS sessions send a correct LOGIN at once to a ferryd with
+   --users (Argon2id checks, at most two at a time): the time to the last OK; meanwhile a
+   logged-in neighbour GETs a 1 KiB file again and again: its latency, median and max.
 Every server binds to 127.0.0.1; every wait has a timeout; what it started it stops by PID.
 Standard library only. Prints a table and writes JSON to --out.
 """
@@ -43,16 +46,17 @@ def parse_arguments():
     parser.add_argument("--handshakes", type=int, default=500)
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--logins", type=int, default=200)
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     return parser.parse_args()
 
 
 class Server:
-    def __init__(self, ferryd, root, state):
+    def __init__(self, ferryd, root, state, extra=()):
         self.proc = subprocess.Popen(
             [ferryd, "0", "--root", root, "--bind", LOOPBACK, "--state-dir", state,
              "--max-sessions", "20000", "--max-sessions-per-ip", "0", "--idle-timeout", "600",
-             "--log-level", "warn"],
+             "--log-level", "warn", *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)
         self.port = None
@@ -179,6 +183,118 @@ def small_files(args, server, root, work):
     return results
 
 
+def read_answer(sock, buffer=b""):
+    while b"\n\n" not in buffer:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("closed")
+        buffer += chunk
+    head, rest = buffer.split(b"\n\n", 1)
+    return head + b"\n\n", rest
+
+
+def tls_session(port, context):
+    return context.wrap_socket(socket.create_connection((LOOPBACK, port), timeout=60),
+                               server_hostname=LOOPBACK)
+
+
+def log_in(sock, password):
+    sock.sendall(b"LOGIN\nUSER: bench\nPASSWORD: " + password + b"\n\n")
+    head, _ = read_answer(sock)
+    if head != b"OK\n\n":
+        raise RuntimeError("login refused: %r" % head)
+
+
+def neighbour_get(control, context, port):
+    control.sendall(b"OPEN 0\nTOKEN: yes\n\n")
+    head, _ = read_answer(control)
+    lines = head.decode().split("\n")
+    data_port = int(lines[0].split()[1])
+    token = [l.split(": ", 1)[1] for l in lines if l.startswith("TOKEN: ")][0]
+    transfer = context.wrap_socket(socket.create_connection((LOOPBACK, data_port), timeout=60),
+                                   server_hostname=LOOPBACK, session=control.session)
+    transfer.sendall(("GET\nFILENAME: n.bin\nTOKEN: %s\n\n" % token).encode())
+    head, rest = read_answer(transfer)
+    while len(rest) < 1024:
+        chunk = transfer.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    transfer.close()
+    if not head.startswith(b"OK") or len(rest) != 1024:
+        raise RuntimeError("neighbour GET failed: %r" % head)
+
+
+def login_flood(args, work):
+    import threading
+    root = os.path.join(work, "users-root")
+    os.mkdir(root)
+    with open(os.path.join(root, "n.bin"), "wb") as f:
+        f.write(os.urandom(1024))
+    users = os.path.join(work, "users")
+    password = b"correct horse battery staple"
+    subprocess.run([args.ferryd, "adduser", users, "bench"], input=password + b"\n",
+                   check=True, capture_output=True, timeout=60)
+    server = Server(args.ferryd, root, os.path.join(work, "state-users"), ["--users", users])
+    context = client_context()
+    try:
+        neighbour = tls_session(server.port, context)
+        log_in(neighbour, password)
+        latencies, stop, errors = [], threading.Event(), []
+
+        def neighbour_loop():
+            while not stop.is_set():
+                start = time.perf_counter()
+                try:
+                    neighbour_get(neighbour, context, server.port)
+                except Exception as e:  # reported below
+                    errors.append(repr(e))
+                    return
+                latencies.append(time.perf_counter() - start)
+                time.sleep(0.01)
+
+        sessions = [tls_session(server.port, context) for _ in range(args.logins)]
+        answered = []
+        go = threading.Event()
+
+        def one(sock):
+            go.wait()
+            try:
+                log_in(sock, password)
+                answered.append(time.perf_counter())
+            except Exception as e:  # reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=one, args=(sock,)) for sock in sessions]
+        for thread in threads:
+            thread.start()
+        watcher = threading.Thread(target=neighbour_loop)
+        watcher.start()
+        time.sleep(0.2)
+        quiet = list(latencies)
+        start = time.perf_counter()
+        go.set()
+        for thread in threads:
+            thread.join(300)
+        last = max(answered) - start if answered else None
+        during = latencies[len(quiet):]
+        stop.set()
+        watcher.join(30)
+        for sock in sessions:
+            sock.close()
+        neighbour.close()
+        if errors:
+            raise RuntimeError("login flood: " + "; ".join(errors[:3]))
+        return {"logins": args.logins, "ok": len(answered),
+                "seconds_to_last_ok": round(last, 3) if last is not None else None,
+                "neighbour_gets_during": len(during),
+                "neighbour_median_ms": round(statistics.median(during) * 1000, 2) if during else None,
+                "neighbour_max_ms": round(max(during) * 1000, 2) if during else None,
+                "rss_after_kib": server.rss_kib()}
+    finally:
+        server.stop()
+
+
 def main():
     args = parse_arguments()
     args.ferry = os.path.abspath(args.ferry)
@@ -199,6 +315,8 @@ def main():
             "handshakes": handshakes(server, args.handshakes),
             "small_gets": small_files(args, server, root, work),
         }
+        server.stop()
+        result["logins"] = login_flood(args, work)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -213,6 +331,11 @@ def main():
     print("%d GETs of 1 KiB in one session: TLS %d files/s, plaintext %d files/s (%.2fx)" %
           (args.files, sg["tls"]["files_per_s"], sg["plaintext"]["files_per_s"],
            sg["tls_over_plaintext"]))
+    lf = result["logins"]
+    print("%d LOGINs at once: %d OK, the last after %.2f s; a neighbour's 1 KiB GET meanwhile: "
+          "median %.2f ms, max %.2f ms (%d GETs); ferryd VmRSS after %d KiB" %
+          (lf["logins"], lf["ok"], lf["seconds_to_last_ok"], lf["neighbour_median_ms"],
+           lf["neighbour_max_ms"], lf["neighbour_gets_during"], lf["rss_after_kib"]))
     if args.out:
         with open(args.out, "w") as f:
             json.dump(result, f, indent=2)

@@ -129,10 +129,13 @@ bool create_identity(const Identity& identity, const std::string& host_name, std
 
 }  // namespace
 
+// Called at start, before any other thread runs (getenv is not thread-safe).
 std::string default_state_dir() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
   if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state == '/') {
     return std::string(state) + "/ferryd";
   }
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     return std::string(home) + "/.local/state/ferryd";
   }
