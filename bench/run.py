@@ -1777,8 +1777,9 @@ def main():
                     help="run only these rows (development); cpu = the large-file transfers, "
                     "for the servers' CPU per GiB; movers = ferry-mover-compare; tls = the TLS "
                     "rows against FTPS and sftp (bench/tls_peers.py)")
-    ap.add_argument("--ferry-tls", action="store_true", help="TLS rows: also run ferry over "
-                    "TLS (ferryd --state-dir DIR, ferry --tls --accept-new; bench/tls_peers.py)")
+    ap.add_argument("--no-ferry-tls", dest="ferry_tls", action="store_false",
+                    help="TLS rows: leave out ferry over TLS (ferryd --state-dir DIR, ferry --tls "
+                    "--accept-new; bench/tls_peers.py), which they include by default")
     args = ap.parse_args()
     for exe in (args.ferry, args.ferryd):
         if not os.access(exe, os.X_OK):

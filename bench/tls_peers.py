@@ -24,7 +24,7 @@ configuration and stopped by its PID:
   internal-sftp`), and `sftp -b BATCH -i KEY -P PORT USER@127.0.0.1`, default ciphers.
 - ferry: the same rows with the ferry client against ferryd. Today ferry has no TLS, so its
   rows are `ferry (plaintext)`; ferry over TLS is `ferry (TLS)`, off until TLS lands
-  (`bench/run.py --ferry-tls`; its server and client arguments are FERRY_TLS_* below).
+  (left out with `bench/run.py --no-ferry-tls`; its server and client arguments are FERRY_TLS_* below).
 
 Rows (each system in every repeat, the order rotated per repeat, like the other groups):
 - GET and PUT of the 1 GiB file (GET to /dev/null; PUT from tmpfs to tmpfs, size checked),
@@ -49,6 +49,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -555,7 +556,7 @@ class TlsGroup:
 
 def run_group(b, rt, reps):
     """Starts the TLS rows' servers, probes, runs `reps` repeats, stops everything."""
-    g = TlsGroup(b, rt, ferry_tls=getattr(b.args, "ferry_tls", False))
+    g = TlsGroup(b, rt, ferry_tls=getattr(b.args, "ferry_tls", True))
     t0 = time.monotonic()
     g.detect()
     try:
@@ -567,14 +568,35 @@ def run_group(b, rt, reps):
             g.run_repeat(r)
     finally:
         g.stop()
+    sessions = run_sessions(b, rt)
     b.extra["tls"] = {
         "systems": g.systems, "negotiated": g.negotiated, "notes": g.notes,
         "seconds": round(time.monotonic() - t0, 1), "repeats": reps,
         "small_budget_s": b.cfg["tls_small_budget"], "vsftpd_conf_tls": VSFTPD_TLS,
         "ferry_tls_server_args": FERRY_TLS_SERVER_ARGS,
         "ferry_tls_client_args": FERRY_TLS_CLIENT_ARGS,
-        "ferry_tls_enabled": g.ferry_tls, "user": g.user}
+        "ferry_tls_enabled": g.ferry_tls, "user": g.user, "sessions": sessions}
     rt.log("TLS rows: %.0f s" % b.extra["tls"]["seconds"])
+
+
+def run_sessions(b, rt):
+    """bench/tls_sessions.py: idle TLS sessions' memory, handshakes with and without
+    resumption, small GETs over TLS and in plaintext, a login flood. Its lines, or why not."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tls_sessions.py")
+    quick = ["--sessions", "200", "--handshakes", "20", "--files", "50", "--repeats", "1",
+             "--logins", "10"] if b.args.quick else []
+    os.makedirs(str(b.args.out), exist_ok=True)
+    out = os.path.join(str(b.args.out), "tls_sessions.json")
+    rt.log("TLS sessions (bench/tls_sessions.py)")
+    try:
+        done = subprocess.run([sys.executable, "-B", script, "--ferryd", b.args.ferryd,
+                               "--ferry", b.args.ferry, "--out", out] + quick,
+                              capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired:
+        return {"lines": [], "error": "bench/tls_sessions.py took over 900 s"}
+    if done.returncode != 0:
+        return {"lines": [], "error": done.stderr.strip()[-500:]}
+    return {"lines": done.stdout.strip().splitlines(), "error": None}
 
 
 def versions():
@@ -663,12 +685,17 @@ def section(b, rt, summary):
                                              "{:,}".format(n)),
               "- ferry: `%s` is ferryd and ferry without TLS (the client's --plain when it "
               "has one); `%s` is ferryd with a --state-dir of the run and ferry --tls "
-              "--accept-new, $HOME a folder of the run (bench/run.py --ferry-tls; %s). The "
+              "--accept-new, $HOME a folder of the run (bench/run.py; --no-ferry-tls leaves it out; %s). The "
               "arguments each was given:" % (
                   FERRY_PLAIN, FERRY_TLS, "run" if t["ferry_tls_enabled"] else
                   "not run: off until ferry's TLS lands")]
     for x in t["notes"]:
         lines.append("- " + x)
+    sessions = t.get("sessions") or {}
+    lines += ["", "TLS sessions (bench/tls_sessions.py, ferryd alone):"]
+    lines += ["- " + x for x in sessions.get("lines", [])]
+    if sessions.get("error"):
+        lines.append("- not measured: " + sessions["error"])
     lines.append("")
     return lines
 

@@ -177,8 +177,8 @@ bool ControlSession::open_channel() {
   if (tls_) {
     spdlog::info("session {}: {}", id_, channel_.tls()->description());
   } else if (state_.config.require_tls) {
-    answer(protocol::render(protocol::Error{protocol::ErrorKind::refused,
-                                            "this server requires TLS"}));
+    answer(protocol::render(
+        protocol::Error{protocol::ErrorKind::refused, "this server requires TLS"}));
     close_after_answers("plaintext refused (--require-tls)");
   }
   return true;
