@@ -50,7 +50,10 @@ std::string local_user_name() {
 
 // The first line of a password file, without its line break.
 std::string first_line(std::string text) {
-  if (!text.empty() && text.back() == '\n') text.pop_back();
+  if (const auto end = text.find('\n'); end != std::string::npos) {
+    ::explicit_bzero(text.data() + end, text.size() - end);
+    text.resize(end);
+  }
   if (!text.empty() && text.back() == '\r') text.pop_back();
   return text;
 }

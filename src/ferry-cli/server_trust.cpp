@@ -19,6 +19,7 @@
 
 #include "errors.hpp"
 #include "ferry/client/known_hosts.hpp"
+#include "ferry/client/terminal_text.hpp"
 #include "ferry/net/error.hpp"
 #include "ferry/util/errno_text.hpp"
 #include "trace.hpp"
@@ -35,6 +36,9 @@ using tls::Want;
 constexpr net::Timeout kProbeFloor{1000};
 constexpr int kProbeRoundTrips = 4;
 
+// What OpenSSL reads at once on a transfer connection: four full records.
+constexpr std::size_t kTransferReadBuffer = std::size_t{4} * (16384 + 256);
+
 constexpr unsigned char kTlsHandshake = 0x16;
 constexpr unsigned char kTlsAlert = 0x15;
 
@@ -44,6 +48,21 @@ std::string read_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// ferryd refuses a connection over a limit, or from a locked-out address, at once and in
+// plaintext, before the client's first byte could tell it TLS (`ERROR too many sessions ...`
+// and the close). That is the server's answer, not a server without TLS: no fallback, no
+// downgrade alarm. (A seed server waits for a head's empty line, which a ClientHello lacks.)
+void throw_if_refusal(int fd) {
+  std::string peeked(512, '\0');
+  const ssize_t n = ::recv(fd, peeked.data(), peeked.size(), MSG_PEEK | MSG_DONTWAIT);
+  if (n <= 0) return;
+  peeked.resize(static_cast<std::size_t>(n));
+  const auto end = peeked.find("\n\n");
+  if (!peeked.starts_with("ERROR ") || end == std::string::npos) return;
+  throw net::NetError(net::ErrorKind::protocol,
+                      "refused: " + client::printable(peeked.substr(6, end - 6)));
 }
 
 std::string display_host(const std::string& host, const std::string& port) {
@@ -121,6 +140,8 @@ ServerTrust::Attempt ServerTrust::try_tls(net::Link& link, fs::Fd fd,
                                           net::Timeout handshake_timeout) {
   auto session = tls::Session::connect(context_, fd.get(), host_, nullptr, &tickets_);
   if (!session) throw net::NetError(net::ErrorKind::protocol, "cannot start TLS");
+  // OpenSSL would read the server's first bytes itself; this code must see them first.
+  session->hold_reads();
   bool first_byte_seen = false;
   for (;;) {
     const tls::Step step = session->handshake();
@@ -135,8 +156,12 @@ ServerTrust::Attempt ServerTrust::try_tls(net::Link& link, fs::Fd fd,
         unsigned char first = 0;
         const ssize_t n = ::recv(fd.get(), &first, 1, MSG_PEEK | MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno == ECONNRESET)) return Attempt::not_tls;
-        if (n > 0 && first != kTlsHandshake && first != kTlsAlert) return Attempt::not_tls;
+        if (n > 0 && first != kTlsHandshake && first != kTlsAlert) {
+          throw_if_refusal(fd.get());
+          return Attempt::not_tls;
+        }
         first_byte_seen = n > 0;
+        if (first_byte_seen) session->attach_reads();
         continue;
       }
       net::wait_for(fd.get(), POLLIN, handshake_timeout);
@@ -234,7 +259,7 @@ void ServerTrust::remember(const std::string& fingerprint, bool announce) const 
   const std::string text = client::with_known_host(read_file(path), host_, port_, fingerprint);
   std::error_code ignored;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
-  const std::string temporary = path + ".tmp";
+  const std::string temporary = fmt::format("{}.tmp.{}", path, ::getpid());
   {
     fs::Fd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
     const bool written =
@@ -260,6 +285,7 @@ net::Link ServerTrust::connect_transfer(const net::Endpoint& endpoint, net::Time
   const auto ticket = tickets_.latest();
   auto session = tls::Session::connect(context_, fd.get(), host_, ticket.get(), nullptr);
   if (!session) throw net::NetError(net::ErrorKind::protocol, "cannot start TLS");
+  session->read_ahead(kTransferReadBuffer);  // every read of a Link comes before its wait
   net::complete_handshake(fd.get(), *session, timeout);
   // Resumed or not, the peer's key is the one its session started with.
   if (session->peer_fingerprint() != fingerprint_) {

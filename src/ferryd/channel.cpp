@@ -13,6 +13,9 @@ namespace {
 using ferry::tls::Step;
 using ferry::tls::Want;
 
+// What OpenSSL reads at once on a transfer connection: four full records.
+constexpr std::size_t kTransferReadBuffer = std::size_t{4} * (16384 + 256);
+
 Step failed(int error) {
   return Step{Want::failed, 0, ferry::util::errno_text(error)};
 }
@@ -36,6 +39,9 @@ Step Channel::open(const std::shared_ptr<const ferry::tls::Context>& context) {
     session_ = ferry::tls::Session::accept(*context_, fd_);
     if (!session_) return Step{Want::failed, 0, "cannot start TLS"};
     SSL_set_num_tickets(session_->native(), static_cast<std::size_t>(tickets_));
+    if (tickets_ == 0) {  // a transfer connection
+      session_->read_ahead(kTransferReadBuffer);
+    }
     stage_ = Stage::handshake;
   }
   if (stage_ == Stage::handshake) {

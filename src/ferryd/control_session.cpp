@@ -75,6 +75,7 @@ void ControlSession::start() {
 // are pending). A wait's handler calls pump() again.
 void ControlSession::pump() {
   using ferry::tls::Want;
+  if (ended_) return;  // a readiness wait queued before end(): the descriptor is gone
   if (!channel_.is_open() && !open_channel()) return;
   for (;;) {
     if (ended_) return;

@@ -19,7 +19,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <ctime>
+#include <memory>
 
 #include <cerrno>
 #include <csignal>
@@ -91,13 +94,45 @@ std::pair<std::uint16_t, std::uint16_t> ephemeral_port_range() {
 
 // The first thing a session over the limit reads, then the close. Non-blocking: a fresh
 // socket's send buffer always has room for these few bytes.
-void refuse_session(tcp::socket& socket, const std::string& reason) {
+// Refused connections drained at once, at most; past that a refusal closes at once.
+constexpr int kMaxDrainingRefusals = 64;
+
+// After a refusal's answer: what the client sends meanwhile is read (up to 16 KiB, for 1 s)
+// before the close. A TLS client has sent its ClientHello by then, and a close with it
+// unread would be a reset, which discards the answer before the client reads it.
+awaitable<void> drain_refused(tcp::socket socket, std::shared_ptr<std::atomic<int>> draining) {
+  asio::steady_timer timer(socket.get_executor(), std::chrono::seconds(1));
+  timer.async_wait([&socket](const asio::error_code& error) {
+    asio::error_code ignored;
+    if (!error) socket.close(ignored);  // the frame (and socket) outlive the cancelled timer
+  });
+  std::array<char, 4096> sink{};
+  std::size_t drained = 0;
+  while (drained < std::size_t{16} * 1024) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), use_nothrow);
+    if (ec) break;
+    drained += n;
+  }
+  timer.cancel();
+  asio::error_code ignored;
+  socket.close(ignored);
+  draining->fetch_sub(1);
+}
+
+void refuse_session(tcp::socket socket, const std::string& reason,
+                    const std::shared_ptr<std::atomic<int>>& draining) {
   const std::string answer = ferry::protocol::format_error(reason);
   asio::error_code ec;
   socket.non_blocking(true, ec);
   socket.send(asio::buffer(answer), 0, ec);
   socket.shutdown(tcp::socket::shutdown_send, ec);
-  socket.close(ec);
+  if (draining->fetch_add(1) >= kMaxDrainingRefusals) {
+    draining->fetch_sub(1);
+    socket.close(ec);
+    return;
+  }
+  const auto executor = socket.get_executor();
+  asio::co_spawn(executor, drain_refused(std::move(socket), draining), asio::detached);
 }
 
 // The refusal text for a session over a limit.
@@ -165,6 +200,7 @@ class Server {
 
   ServerState& state_;
   SpareDescriptor spare_;
+  std::shared_ptr<std::atomic<int>> draining_ = std::make_shared<std::atomic<int>>(0);
 };
 
 awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
@@ -195,14 +231,14 @@ awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
     // lock-out began: control_login.cpp).
     if (auto locked_out = state_.accounts ? state_.login_failures.refusal(address) : std::nullopt) {
       spdlog::debug("session {}: refused {}: {}", id, to_text(peer), *locked_out);
-      refuse_session(socket, *locked_out);
+      refuse_session(std::move(socket), *locked_out, draining_);
       continue;
     }
     if (const auto admission = state_.sessions.admit(address);
         admission != AddressLimits::Admission::admitted) {
       const std::string refusal = session_refusal(state_.sessions, admission, address);
       spdlog::warn("session {}: refused {}: {}", id, to_text(peer), refusal);
-      refuse_session(socket, refusal);
+      refuse_session(std::move(socket), refusal, draining_);
       continue;
     }
     start_control_session(std::move(socket), state_, worker, id, std::move(address));

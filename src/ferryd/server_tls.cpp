@@ -42,6 +42,7 @@ std::optional<std::string> ServerTls::read_files() {
   auto context = ferry::tls::Context::server(cert_file_, key_file_, error);
   if (!context) return error;
   std::string print = ferry::tls::fingerprint(context->certificate());
+  if (const auto running = current()) context->adopt_ticket_keys(*running);
   auto shared = std::make_shared<const ferry::tls::Context>(std::move(*context));
   const std::lock_guard lock(mutex_);
   current_ = std::move(shared);

@@ -148,18 +148,21 @@ awaitable<void> Transfer::run() {
   // alone resets the connection when the client sent bytes nobody read, and that reset
   // would discard the held answer instead of sending it.
   asio::error_code ignored;
-  channel_.close_notify();
+  // Not after close() (the rate floor, the shutdown): the number may be another file's now.
+  if (socket_.is_open()) channel_.close_notify();
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   close();
 
   const std::chrono::duration<double> took = Clock::now() - started;
-  const ferry::tls::Session* tls = channel_.tls();
-  const std::string what = fmt::format(
-      "session {}: {} \"{}\" {} bytes in {:.3f} s{}", session_id_,
-      ferry::protocol::escape_visible(verb), ferry::protocol::escape_visible(path), outcome.bytes,
-      took.count(),
-      tls == nullptr ? ""
-                     : (tls->resumed() ? " over TLS (resumed)" : " over TLS (full handshake)"));
+  const ferry::tls::Session* tls = channel_.is_open() ? channel_.tls() : nullptr;
+  const std::string what =
+      fmt::format("session {}: {} \"{}\" {} bytes in {:.3f} s{}", session_id_,
+                  ferry::protocol::escape_visible(verb), ferry::protocol::escape_visible(path),
+                  outcome.bytes, took.count(),
+                  tls == nullptr ? ""
+                                 : fmt::format(" over TLS ({}{})",
+                                               tls->resumed() ? "resumed" : "full handshake",
+                                               tls->ktls_send() ? ", kTLS" : ""));
   if (outcome.error.empty()) {
     spdlog::info("{}: ok", what);
   } else {
@@ -194,7 +197,7 @@ awaitable<Outcome> Transfer::refuse(protocol::Error error) {
   const std::string answer = protocol::render(error);
   if (co_await send(answer)) {
     asio::error_code ec;
-    channel_.close_notify();
+    if (socket_.is_open()) channel_.close_notify();
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     draining_ = true;
     watchdog_.expire_after(kDrainTime);

@@ -183,9 +183,9 @@ awaitable<Transfer::Received> Transfer::receive_over_tls(ferry::fs::Upload& uplo
     received += gathered;
     moved(gathered);
   }
-  // More than announced: a byte OpenSSL decrypted, or one that decrypts now.
+  // More than announced: a byte OpenSSL has or decrypts now (a close_notify is no data).
   char extra = 0;
-  if (channel_.tls()->pending() > 0 || channel_.read(&extra, 1).want == Want::done) {
+  if (channel_.read(&extra, 1).want == Want::done) {
     co_return Received{End::refused, "more data than FILESIZE announced",
                        ferry::protocol::ErrorKind::malformed};
   }

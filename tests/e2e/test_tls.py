@@ -182,6 +182,71 @@ class RequireTlsTest(ServerTestCase):
         self.assertIn("plaintext refused (--require-tls)", self.server.log())
 
 
+class RefusalBeforeTheHandshakeTest(ServerTestCase):
+    ferryd_options = ("--max-sessions", "1")
+
+    def test_a_refusal_at_accept_is_no_server_without_tls(self):
+        """ferryd refuses a session over its limit in plaintext before the client's first
+        byte: the client says so, instead of falling back or crying downgrade."""
+        held = self.control()
+        held.request("FEATURES\n\n")
+        result = run_client([LOOPBACK, str(self.port), "-c", "ls"])
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("refused: too many sessions", result.stderr)
+        self.assertNotIn("does not speak TLS", result.stderr)
+
+
+class TruncationTest(unittest.TestCase):
+    """A TLS server (Python's ssl) whose LS answer ends with the TCP close and no
+    close_notify, as an attacker on the path could cut it: the listing is no success."""
+
+    def setUp(self):
+        self.folder = tempfile.mkdtemp(prefix="ferry-trunc-")
+        self.cert, self.key = self_signed(self.folder, "cut")
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(self.cert, self.key)
+        self.listener = socket.socket()
+        self.listener.bind((LOOPBACK, 0))
+        self.listener.listen(4)
+        self.data = socket.socket()
+        self.data.bind((LOOPBACK, 0))
+        self.data.listen(4)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def tearDown(self):
+        self.listener.close()
+        self.data.close()
+
+    def serve(self):
+        try:
+            raw, _ = self.listener.accept()
+            control = self.context.wrap_socket(raw, server_side=True)
+            buffer = b""
+            while True:
+                head, buffer = read_head(control, buffer)
+                if head.startswith(b"FEATURES"):
+                    control.sendall(b"OK\nVERSION: 2\nTOKENS: yes\n\n")
+                elif head.startswith(b"OPEN"):
+                    control.sendall(b"OPENED %d\nTOKEN: %s\n\n" %
+                                    (self.data.getsockname()[1], b"0" * 32))
+                    raw_data, _ = self.data.accept()
+                    transfer = self.context.wrap_socket(raw_data, server_side=True)
+                    read_head(transfer)
+                    transfer.sendall(b"OK\n\nf 5 2026-12-02T00:00:00Z one.txt\n")
+                    transfer.close()  # no close_notify: the TCP close alone
+                else:
+                    control.sendall(b"BYE\n\n")
+                    return
+        except (OSError, AssertionError):
+            return
+
+    def test_a_listing_cut_without_close_notify_fails(self):
+        result = run_client(["--accept-new", LOOPBACK, str(self.port), "-c", "ls"])
+        self.assertEqual(result.returncode, 1, result)
+        self.assertIn("close_notify", result.stderr)
+
+
 class TrustOnFirstUseTest(ServerTestCase):
     def setUp(self):
         super().setUp()
@@ -329,6 +394,14 @@ class CertificateTest(unittest.TestCase):
             self.assertEqual(got, f.read())
         self.assertTrue(control.request("FEATURES\n\n").startswith(b"OK"))
         transfer.close()
+        # The running session's next transfer still resumes (the ticket keys were kept).
+        port, token = control.open()
+        again = control.transfer(port)
+        again.sendall(("GET\nFILENAME: a.txt\nTOKEN: %s\n\n" % token).encode())
+        head, rest = read_head(again)
+        self.assertTrue(head.startswith(b"OK\n"), head)
+        self.assertTrue(again.session_reused)
+        again.close()
         control.close()
 
     def test_own_identity_is_made_once_and_kept(self):

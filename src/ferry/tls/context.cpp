@@ -82,6 +82,15 @@ Context Context::client() {
   return Context(raw);
 }
 
+void Context::adopt_ticket_keys(const Context& other) {
+  // 16 bytes of key name, 32 of HMAC key, 32 of AES key (OpenSSL's ticket key layout).
+  std::array<unsigned char, 80> keys{};
+  if (SSL_CTX_get_tlsext_ticket_keys(other.native(), keys.data(), keys.size()) == 1) {
+    SSL_CTX_set_tlsext_ticket_keys(context_.get(), keys.data(), keys.size());
+  }
+  OPENSSL_cleanse(keys.data(), keys.size());
+}
+
 X509* Context::certificate() const {
   return SSL_CTX_get0_certificate(context_.get());
 }

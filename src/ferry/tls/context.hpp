@@ -48,6 +48,9 @@ class Context {
   static Context client();
 
   SSL_CTX* native() const { return context_.get(); }
+  // Takes `other`'s session-ticket keys (a server reloading its certificate): tickets the
+  // old context issued still resume, so running sessions' transfers keep resuming.
+  void adopt_ticket_keys(const Context& other);
   // The server's certificate (server contexts).
   X509* certificate() const;
 

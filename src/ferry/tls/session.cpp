@@ -11,11 +11,19 @@
 #include "ferry/util/errno_text.hpp"
 
 namespace ferry::tls {
+namespace {
+
+std::string truncated(int error) {
+  return "the connection ended without TLS close_notify" +
+         (error == 0 ? std::string(" (cut short?)") : " (" + util::errno_text(error) + ")");
+}
+
+}  // namespace
 
 std::unique_ptr<Session> Session::accept(const Context& context, int fd) {
   SSL* ssl = SSL_new(context.native());
   if (ssl == nullptr) return nullptr;
-  std::unique_ptr<Session> session(new Session(ssl));
+  std::unique_ptr<Session> session(new Session(ssl, fd));
   if (SSL_set_fd(ssl, fd) != 1) return nullptr;
   SSL_set_accept_state(ssl);
   return session;
@@ -25,7 +33,7 @@ std::unique_ptr<Session> Session::connect(const Context& context, int fd, const 
                                           const Ticket* resume, TicketStore* tickets) {
   SSL* ssl = SSL_new(context.native());
   if (ssl == nullptr) return nullptr;
-  std::unique_ptr<Session> session(new Session(ssl));
+  std::unique_ptr<Session> session(new Session(ssl, fd));
   if (SSL_set_fd(ssl, fd) != 1) return nullptr;
   SSL_set_app_data(ssl, tickets);
   // SNI only for names (RFC 6066: not for addresses); the host check for both.
@@ -52,7 +60,7 @@ Session::~Session() {
   SSL_free(ssl_);
 }
 
-Step Session::result_of(int status, std::size_t bytes) {
+Step Session::result_of(int status, std::size_t bytes, bool reading) {
   if (status > 0) return Step{Want::done, bytes, {}};
   const int reason = SSL_get_error(ssl_, status);
   switch (reason) {
@@ -65,16 +73,21 @@ Step Session::result_of(int status, std::size_t bytes) {
     case SSL_ERROR_SYSCALL: {
       const int error = errno;
       ERR_clear_error();
-      // No close_notify: the stream ended (or was reset). For reads that is the peer's close.
+      // Data that ends without close_notify may have been cut by anyone on the path (a
+      // forged FIN or RST): for a read that is a failure, never the end of the data. A write
+      // that finds the peer gone is its close (it may have answered first).
+      if (reading) return Step{Want::failed, 0, truncated(error)};
       if (error == 0 || error == ECONNRESET || error == EPIPE) {
-        return Step{Want::closed, 0, error == 0 ? std::string() : util::errno_text(error)};
+        return Step{Want::closed, 0, util::errno_text(error)};
       }
       return Step{Want::failed, 0, util::errno_text(error)};
     }
     default: {
       std::string error = last_error("TLS error");
       // OpenSSL 3 reports a stream that ended without close_notify as an SSL error.
-      if (error == "unexpected eof while reading") return Step{Want::closed, 0, {}};
+      if (error == "unexpected eof while reading") {
+        return reading ? Step{Want::failed, 0, truncated(0)} : Step{Want::closed, 0, {}};
+      }
       return Step{Want::failed, 0, std::move(error)};
     }
   }
@@ -82,21 +95,21 @@ Step Session::result_of(int status, std::size_t bytes) {
 
 Step Session::handshake() {
   ERR_clear_error();
-  return result_of(SSL_do_handshake(ssl_), 0);
+  return result_of(SSL_do_handshake(ssl_), 0, false);
 }
 
 Step Session::read(char* data, std::size_t size) {
   ERR_clear_error();
   std::size_t n = 0;
   const int status = SSL_read_ex(ssl_, data, size, &n);
-  return result_of(status, n);
+  return result_of(status, n, true);
 }
 
 Step Session::write(const char* data, std::size_t size) {
   ERR_clear_error();
   std::size_t n = 0;
   const int status = SSL_write_ex(ssl_, data, size, &n);
-  return result_of(status, n);
+  return result_of(status, n, false);
 }
 
 Step Session::send_file(int file, off_t offset, std::size_t size) {
@@ -107,6 +120,23 @@ Step Session::send_file(int file, off_t offset, std::size_t size) {
   if (error == EAGAIN) return Step{Want::write, 0, {}};
   ERR_clear_error();
   return Step{Want::failed, 0, util::errno_text(error)};
+}
+
+void Session::hold_reads() {
+  BIO* empty = BIO_new(BIO_s_mem());
+  if (empty == nullptr) return;
+  BIO_set_mem_eof_return(empty, -1);  // "try again", never the end
+  SSL_set0_rbio(ssl_, empty);
+}
+
+void Session::attach_reads() {
+  BIO* socket = BIO_new_socket(fd_, BIO_NOCLOSE);
+  if (socket != nullptr) SSL_set0_rbio(ssl_, socket);
+}
+
+void Session::read_ahead(std::size_t buffer) {
+  SSL_set_read_ahead(ssl_, 1);
+  SSL_set_default_read_buffer_len(ssl_, buffer);
 }
 
 void Session::close_notify() {
@@ -129,7 +159,8 @@ bool Session::ktls_receive() const {
 
 std::size_t Session::pending() const {
   const int n = SSL_pending(ssl_);
-  return n > 0 ? static_cast<std::size_t>(n) : 0;
+  if (n > 0) return static_cast<std::size_t>(n);
+  return SSL_has_pending(ssl_) == 1 ? 1 : 0;  // records read ahead, not yet decrypted
 }
 
 bool Session::verified(std::string& why) const {

@@ -21,7 +21,7 @@ enum class Want {
   done,    // the call did its work (`bytes` says how much for read and write)
   read,    // call again when the socket is readable
   write,   // call again when the socket is writable
-  closed,  // the peer closed (close_notify or the end of the stream)
+  closed,  // the peer closed: its close_notify (a read), or gone (a write, the handshake)
   failed,  // a TLS or socket error: `error` says what
 };
 
@@ -40,6 +40,10 @@ class Session {
   // on this connection go to `tickets` when given (it must outlive the session).
   static std::unique_ptr<Session> connect(const Context& context, int fd, const std::string& host,
                                           const Ticket* resume, TicketStore* tickets);
+  // Until attach_reads(), the handshake writes but reads nothing from the socket (it waits
+  // for `read`): the caller looks at the peer's first bytes itself, before OpenSSL takes them.
+  void hold_reads();
+  void attach_reads();
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -49,13 +53,18 @@ class Session {
   Step write(const char* data, std::size_t size);
   // With kTLS for sending (ktls_send()): `size` bytes of `file` from `offset` by sendfile.
   Step send_file(int file, off_t offset, std::size_t size);
+  // A transfer connection: OpenSSL reads up to `buffer` bytes at a time (several records)
+  // instead of a record's header and then its body. Only where every wait is preceded by a
+  // read, since decrypted data may then sit in OpenSSL's buffer with nothing on the socket.
+  void read_ahead(std::size_t buffer);
   // Sends close_notify; does not wait for the peer's.
   void close_notify();
 
   bool resumed() const;
   bool ktls_send() const;
   bool ktls_receive() const;
-  // Plaintext bytes already decrypted and not yet read.
+  // Plaintext bytes already decrypted and not yet read; at least 1 while records read ahead
+  // wait to be decrypted.
   std::size_t pending() const;
   // After the handshake: whether the peer's certificate chains to the trusted CAs and
   // matches the host name (client side), and the reason when it does not.
@@ -68,9 +77,10 @@ class Session {
   SSL* native() const { return ssl_; }
 
  private:
-  explicit Session(SSL* ssl) : ssl_(ssl) {}
-  Step result_of(int status, std::size_t bytes);
+  explicit Session(SSL* ssl, int fd) : ssl_(ssl), fd_(fd) {}
+  Step result_of(int status, std::size_t bytes, bool reading);
   SSL* ssl_ = nullptr;
+  int fd_ = -1;
 };
 
 }  // namespace ferry::tls
