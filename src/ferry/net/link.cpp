@@ -12,8 +12,6 @@
 
 #include "ferry/net/error.hpp"
 #include "ferry/net/mover.hpp"
-#include "ferry/protocol/limits.hpp"
-#include "ferry/protocol/message.hpp"
 #include "ferry/util/errno_text.hpp"
 
 namespace ferry::net {
@@ -93,24 +91,9 @@ std::size_t Link::read_some(char* data, std::size_t size, Timeout timeout) {
 
 std::string Link::read_head(std::string& buffer, Timeout timeout) {
   if (!session_) return net::read_head(fd_.get(), buffer, timeout);
-  char chunk[4096];
-  for (;;) {
-    const auto end = protocol::find_head_end(buffer, protocol::kMaxHeadBytes);
-    if (end.state == protocol::HeadEnd::State::complete) {
-      std::string head = buffer.substr(0, end.length);
-      buffer.erase(0, end.length);
-      return head;
-    }
-    if (end.state == protocol::HeadEnd::State::too_long) {
-      throw NetError(ErrorKind::protocol, "answer longer than 8 KiB");
-    }
-    const std::size_t n = read_some(chunk, sizeof chunk, timeout);
-    if (n == 0) {
-      if (buffer.empty()) throw NetError(ErrorKind::closed, "connection closed by the server");
-      throw NetError(ErrorKind::protocol, "connection closed in the middle of an answer");
-    }
-    buffer.append(chunk, n);
-  }
+  return read_head_from(buffer, [this, timeout](char* data, std::size_t size) {
+    return read_some(data, size, timeout);
+  });
 }
 
 std::optional<std::size_t> Link::read_now(char* data, std::size_t size) {

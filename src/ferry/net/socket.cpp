@@ -188,6 +188,13 @@ std::size_t read_some(int fd, char* data, std::size_t size, Timeout timeout) {
 }
 
 std::string read_head(int fd, std::string& buffer, Timeout timeout) {
+  return read_head_from(buffer, [fd, timeout](char* data, std::size_t size) {
+    return read_some(fd, data, size, timeout);
+  });
+}
+
+std::string read_head_from(std::string& buffer,
+                           const std::function<std::size_t(char*, std::size_t)>& read_some) {
   char chunk[4096];
   for (;;) {
     const auto end = protocol::find_head_end(buffer, protocol::kMaxHeadBytes);
@@ -199,7 +206,7 @@ std::string read_head(int fd, std::string& buffer, Timeout timeout) {
     if (end.state == protocol::HeadEnd::State::too_long) {
       throw NetError(ErrorKind::protocol, "answer longer than 8 KiB");
     }
-    const std::size_t n = read_some(fd, chunk, sizeof chunk, timeout);
+    const std::size_t n = read_some(chunk, sizeof chunk);
     if (n == 0) {
       if (buffer.empty()) throw NetError(ErrorKind::closed, "connection closed by the server");
       throw NetError(ErrorKind::protocol, "connection closed in the middle of an answer");

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,11 @@ std::size_t read_some(int fd, char* data, std::size_t size, Timeout timeout);
 // received earlier; on return the bytes after the head (the start of the data) remain in it.
 // Throws closed when the peer closes before sending any byte of the head.
 std::string read_head(int fd, std::string& buffer, Timeout timeout);
+
+// read_head's framing over any reader: `read_some(data, size)` returns what it read, 0 when
+// the peer closed (net::Link's TLS connections use it).
+std::string read_head_from(std::string& buffer,
+                           const std::function<std::size_t(char*, std::size_t)>& read_some);
 
 // True when the peer has closed (or reset) the connection; data waiting to be read is
 // discarded. Does not block.
