@@ -39,6 +39,7 @@
 #include "ferry/version.hpp"
 #include "log_failure.hpp"
 #include "server_state.hpp"
+#include "session_refusals.hpp"
 #include "sessions.hpp"
 #include "stop_signals.hpp"
 
@@ -90,59 +91,6 @@ std::pair<std::uint16_t, std::uint16_t> ephemeral_port_range() {
     static_cast<void>(std::fclose(file));  // read only: nothing to lose
   }
   return {static_cast<std::uint16_t>(low), static_cast<std::uint16_t>(high)};
-}
-
-// The first thing a session over the limit reads, then the close. Non-blocking: a fresh
-// socket's send buffer always has room for these few bytes.
-// Refused connections drained at once, at most; past that a refusal closes at once.
-constexpr int kMaxDrainingRefusals = 64;
-
-// After a refusal's answer: what the client sends meanwhile is read (up to 16 KiB, for 1 s)
-// before the close. A TLS client has sent its ClientHello by then, and a close with it
-// unread would be a reset, which discards the answer before the client reads it.
-awaitable<void> drain_refused(tcp::socket socket, std::shared_ptr<std::atomic<int>> draining) {
-  asio::steady_timer timer(socket.get_executor(), std::chrono::seconds(1));
-  timer.async_wait([&socket](const asio::error_code& error) {
-    asio::error_code ignored;
-    if (!error) socket.close(ignored);  // the frame (and socket) outlive the cancelled timer
-  });
-  std::array<char, 4096> sink{};
-  std::size_t drained = 0;
-  while (drained < std::size_t{16} * 1024) {
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), use_nothrow);
-    if (ec) break;
-    drained += n;
-  }
-  timer.cancel();
-  asio::error_code ignored;
-  socket.close(ignored);
-  draining->fetch_sub(1);
-}
-
-void refuse_session(tcp::socket socket, const std::string& reason,
-                    const std::shared_ptr<std::atomic<int>>& draining) {
-  const std::string answer = ferry::protocol::format_error(reason);
-  asio::error_code ec;
-  socket.non_blocking(true, ec);
-  socket.send(asio::buffer(answer), 0, ec);
-  socket.shutdown(tcp::socket::shutdown_send, ec);
-  if (draining->fetch_add(1) >= kMaxDrainingRefusals) {
-    draining->fetch_sub(1);
-    socket.close(ec);
-    return;
-  }
-  const auto executor = socket.get_executor();
-  asio::co_spawn(executor, drain_refused(std::move(socket), draining), asio::detached);
-}
-
-// The refusal text for a session over a limit.
-std::string session_refusal(const AddressLimits& limits, AddressLimits::Admission admission,
-                            const std::string& address) {
-  if (admission == AddressLimits::Admission::over_total) {
-    return fmt::format("too many sessions (limit {})", limits.max_total());
-  }
-  return fmt::format("too many sessions from {} (limit {} per address)", address,
-                     limits.max_per_address());
 }
 
 // One descriptor held back for the moment the process has none left (EMFILE): closed, it
@@ -200,7 +148,7 @@ class Server {
 
   ServerState& state_;
   SpareDescriptor spare_;
-  std::shared_ptr<std::atomic<int>> draining_ = std::make_shared<std::atomic<int>>(0);
+  DrainingRefusals draining_ = std::make_shared<std::atomic<int>>(0);
 };
 
 awaitable<void> Server::accept_loop(tcp::acceptor& acceptor) {
