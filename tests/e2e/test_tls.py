@@ -4,10 +4,12 @@ use (unknown, accepted, changed, --fingerprint), a CA-signed certificate, SIGHUP
 a transfer, transfer connections bound to a TLS session, the fallback to a seed server."""
 
 import os
+import random
 import re
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import tempfile
 import threading
@@ -58,9 +60,11 @@ class TlsControl:
 
 
 class Capture:
-    """Every frame on the loopback interface while it runs (root: an AF_PACKET socket)."""
+    """The TCP payloads on the loopback interface while it runs (root: an AF_PACKET socket),
+    of the segments to or from `ports` only: other tests run beside this one."""
 
-    def __init__(self):
+    def __init__(self, ports):
+        self.ports = set(ports)
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.sock.bind(("lo", 0))
         self.sock.settimeout(0.2)
@@ -78,11 +82,25 @@ class Capture:
             except OSError:
                 return
 
+    def payload(self, frame):
+        """The TCP payload of an IPv4 frame between `ports`, else b""."""
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            return b""
+        ip = frame[14:]
+        tcp = ip[(ip[0] & 0x0F) * 4:]
+        if len(tcp) < 20:
+            return b""
+        source, target = struct.unpack("!HH", tcp[:4])
+        if source not in self.ports and target not in self.ports:
+            return b""
+        total = struct.unpack("!H", ip[2:4])[0]
+        return tcp[(tcp[12] >> 4) * 4:total - (ip[0] & 0x0F) * 4]
+
     def stop(self):
         self.running = False
         self.thread.join(5)
         self.sock.close()
-        return b"".join(self.frames)
+        return b"".join(self.payload(frame) for frame in self.frames)
 
 
 def make_ca_and_certificate(folder, hosts_san):
@@ -109,14 +127,21 @@ def self_signed(folder, name):
     return cert, key
 
 
+# Transfer ports below the kernel's ephemeral range (32768-60999), so that the capture can
+# tell this test's segments from those of the tests running beside it.
+DATA_PORT_BASE = random.randrange(21000, 30000, 100)
+
+
 class TlsWireTest(ServerTestCase):
+    ferryd_options = ("--data-ports", "%d-%d" % (DATA_PORT_BASE, DATA_PORT_BASE + 99))
+
     def test_nothing_of_a_file_crosses_the_wire_in_clear(self):
         marker = b"FERRY-PLAINTEXT-MARKER-" * 4096  # 94 KiB nobody would find by chance
         self.write("secret.bin", marker)
         local = os.path.join(self.base, "up.bin")
         with open(local, "wb") as f:
             f.write(marker[::-1])
-        capture = Capture()
+        capture = Capture([self.port] + list(range(DATA_PORT_BASE, DATA_PORT_BASE + 100)))
         try:
             result = run_client([LOOPBACK, str(self.port), "-c",
                                  "get secret.bin got.bin; put %s up.bin; ls" % local],
@@ -127,7 +152,7 @@ class TlsWireTest(ServerTestCase):
         with open(os.path.join(self.base, "got.bin"), "rb") as f:
             self.assertEqual(f.read(), marker)
         self.assertEqual(self.read("up.bin"), marker[::-1])
-        self.assertGreater(len(wire), 2 * len(marker), "the capture saw the transfer")
+        self.assertGreater(len(wire), 2 * len(marker), "the capture saw the transfers")
         self.assertNotIn(b"PLAINTEXT-MARKER", wire)
         self.assertNotIn(b"REKRAM-TXETNIALP", wire)
         self.assertNotIn(b"secret.bin", wire, "names cross encrypted too")
