@@ -81,9 +81,11 @@ ServerTrust::ServerTrust(std::string host, std::string port, TlsSettings setting
 
 std::string ServerTrust::known_hosts_path() const {
   if (!settings_.known_hosts_file.empty()) return settings_.known_hosts_file;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the client reads its environment on one thread
   if (const char* config = std::getenv("XDG_CONFIG_HOME"); config != nullptr && *config == '/') {
     return std::string(config) + "/ferry/known_hosts";
   }
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): as above
   if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
     return std::string(home) + "/.config/ferry/known_hosts";
   }
@@ -241,14 +243,14 @@ bool ServerTrust::ask(const std::string& fingerprint) const {
              "Its TLS key fingerprint is {}.\n"
              "Are you sure you want to continue connecting (yes/no)? ",
              display_host(host_, port_), fingerprint);
-  std::fflush(stderr);
+  static_cast<void>(std::fflush(stderr));
   for (;;) {
     std::string answer;
     if (!std::getline(std::cin, answer)) return false;
     if (answer == "yes") return true;
     if (answer == "no" || answer.empty()) return false;
     fmt::print(stderr, "Please type 'yes' or 'no': ");
-    std::fflush(stderr);
+    static_cast<void>(std::fflush(stderr));
   }
 }
 
