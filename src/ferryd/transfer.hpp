@@ -77,6 +77,8 @@ class Transfer final : public Closable {
   // The connection's bytes, plaintext or TLS (transfer_tls.cpp): each step waits for the
   // socket's readiness as it needs.
   asio::awaitable<ferry::tls::Step> open_channel();
+  // Waits until the socket is readable or writable, as `want` says; false when it closed.
+  asio::awaitable<bool> ready_for(ferry::tls::Want want);
   asio::awaitable<ferry::tls::Step> read_some(char* data, std::size_t size);
   asio::awaitable<bool> write_all(std::string_view data);
   // GET's and PUT's data over TLS: through OpenSSL's buffers (or kTLS's sendfile).

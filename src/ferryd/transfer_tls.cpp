@@ -31,6 +31,12 @@ constexpr std::size_t kTlsChunk = std::size_t{64} * 1024;
 
 }  // namespace
 
+awaitable<bool> Transfer::ready_for(Want want) {
+  const std::tuple<asio::error_code> waited = co_await socket_.async_wait(
+      want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write, use_nothrow);
+  co_return !std::get<0>(waited);
+}
+
 awaitable<Step> Transfer::open_channel() {
   // OpenSSL reads and writes the socket itself: it must never block the worker.
   asio::error_code ignored;
@@ -39,9 +45,7 @@ awaitable<Step> Transfer::open_channel() {
   for (;;) {
     Step step = channel_.open(context);
     if (step.want != Want::read && step.want != Want::write) co_return step;
-    const std::tuple<asio::error_code> waited = co_await socket_.async_wait(
-        step.want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write, use_nothrow);
-    if (std::get<0>(waited)) co_return Step{Want::closed, 0, {}};
+    if (!co_await ready_for(step.want)) co_return Step{Want::closed, 0, {}};
   }
 }
 
@@ -55,9 +59,7 @@ awaitable<Step> Transfer::read_some(char* data, std::size_t size) {
     if (!socket_.is_open()) co_return Step{Want::closed, 0, {}};
     Step step = channel_.read(data, size);
     if (step.want != Want::read && step.want != Want::write) co_return step;
-    const std::tuple<asio::error_code> waited = co_await socket_.async_wait(
-        step.want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write, use_nothrow);
-    if (std::get<0>(waited)) co_return Step{Want::closed, 0, {}};
+    if (!co_await ready_for(step.want)) co_return Step{Want::closed, 0, {}};
   }
 }
 
@@ -76,9 +78,7 @@ awaitable<bool> Transfer::write_all(std::string_view data) {
       continue;
     }
     if (step.want != Want::read && step.want != Want::write) co_return false;
-    const std::tuple<asio::error_code> waited = co_await socket_.async_wait(
-        step.want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write, use_nothrow);
-    if (std::get<0>(waited)) co_return false;
+    if (!co_await ready_for(step.want)) co_return false;
   }
   co_return true;
 }
@@ -87,7 +87,10 @@ awaitable<Outcome> Transfer::send_over_tls(int file_fd, std::uint64_t size) {
   Outcome outcome;
   ferry::tls::Session& session = *channel_.tls();
   const bool ktls = session.ktls_send();
-  const auto buffer = ktls ? nullptr : std::make_unique<char[]>(kTlsChunk);
+  // Not zeroed (pread fills it), and no larger than the file: a small GET is the common one.
+  const auto chunk_size = static_cast<std::size_t>(std::min<std::uint64_t>(size, kTlsChunk));
+  const auto buffer =
+      ktls ? nullptr : std::make_unique_for_overwrite<char[]>(std::max<std::size_t>(chunk_size, 1));
   std::uint64_t window_end = 0;
   while (outcome.bytes < size) {
     if (outcome.bytes >= window_end) {
@@ -112,9 +115,7 @@ awaitable<Outcome> Transfer::send_over_tls(int file_fd, std::uint64_t size) {
                                                 : cause("connection lost: " + step.error);
         co_return outcome;
       }
-      const std::tuple<asio::error_code> waited =
-          co_await socket_.async_wait(tcp::socket::wait_write, use_nothrow);
-      if (std::get<0>(waited)) {
+      if (!co_await ready_for(Want::write)) {
         outcome.error = cause("connection lost");
         co_return outcome;
       }
@@ -145,7 +146,8 @@ awaitable<Transfer::Received> Transfer::receive_over_tls(ferry::fs::Upload& uplo
                                                          std::uint64_t& received) {
   using End = Received::End;
   const bool write_on_pool = may_wait_for_disk(upload.fd());
-  const auto buffer = std::make_unique<char[]>(kTlsChunk);
+  const auto buffer = std::make_unique_for_overwrite<char[]>(
+      std::max<std::size_t>(static_cast<std::size_t>(std::min<std::uint64_t>(size, kTlsChunk)), 1));
   while (received < size) {
     // Gathers what OpenSSL has (a record is at most 16 KiB), waiting only while it has none.
     std::size_t gathered = 0;

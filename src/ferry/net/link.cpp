@@ -4,9 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <stdexcept>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,6 +22,16 @@ using tls::Want;
 
 // Bytes a TLS upload reads from the file at a time: a few records per system call.
 constexpr std::size_t kTlsChunk = std::size_t{64} * 1024;
+
+// A transfer's buffer: not zeroed (it is filled before it is read), no larger than the data.
+struct ChunkBuffer {
+  explicit ChunkBuffer(std::uint64_t count)
+      : size(static_cast<std::size_t>(
+            std::max<std::uint64_t>(std::min<std::uint64_t>(count, kTlsChunk), 1))),
+        data(std::make_unique_for_overwrite<char[]>(size)) {}
+  std::size_t size;
+  std::unique_ptr<char[]> data;
+};
 
 [[noreturn]] void throw_step(const tls::Step& step) {
   if (step.want == Want::closed) {
@@ -163,16 +174,15 @@ void Link::receive_exact(std::string_view already_received, std::uint64_t count,
   write_out(already_received);
   std::uint64_t done = already_received.size();
   progress.advance(done);
-  std::vector<char> buffer(kTlsChunk);
+  const ChunkBuffer buffer(count - done);
   while (done < count) {
-    const auto want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(count - done, buffer.size()));
-    const std::size_t n = read_some(buffer.data(), want, timeout);
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(count - done, buffer.size));
+    const std::size_t n = read_some(buffer.data.get(), want, timeout);
     if (n == 0) {
       throw NetError(ErrorKind::protocol,
                      fmt::format("connection closed after {} of {} bytes", done, count));
     }
-    write_out({buffer.data(), n});
+    write_out({buffer.data.get(), n});
     done += n;
     progress.advance(done);
   }
@@ -186,19 +196,18 @@ void Link::receive_exact(std::string_view already_received, std::uint64_t count,
 SendEnd Link::send_file(int file, std::uint64_t count, Timeout timeout, ProgressSink& progress,
                         std::uint64_t& sent, std::uint64_t from) {
   if (!session_) return net::send_file(fd_.get(), file, count, timeout, progress, sent, from);
-  std::vector<char> buffer(kTlsChunk);
+  const ChunkBuffer buffer(count);
   sent = 0;
   while (sent < count) {
     // An early answer (ERROR): stop sending and let the caller read it.
     pollfd readable{fd_.get(), POLLIN, 0};
     if (session_->pending() > 0 || ::poll(&readable, 1, 0) > 0) return SendEnd::peer_answered;
-    const auto want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(count - sent, buffer.size()));
-    const ssize_t n = ::pread(file, buffer.data(), want, static_cast<off_t>(from + sent));
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(count - sent, buffer.size));
+    const ssize_t n = ::pread(file, buffer.data.get(), want, static_cast<off_t>(from + sent));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw std::runtime_error("cannot read the file: " + util::errno_text(errno));
     if (n == 0) throw std::runtime_error("the file shrank while it was being sent");
-    std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
+    std::string_view chunk(buffer.data.get(), static_cast<std::size_t>(n));
     while (!chunk.empty()) {
       const tls::Step step =
           until_done([&] { return session_->write(chunk.data(), chunk.size()); }, timeout);
